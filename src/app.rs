@@ -1,0 +1,15 @@
+//! Dispatch: turn parsed arguments into work. `main.rs` only maps the result to an exit code.
+
+use crate::cli::{Cli, Command};
+use crate::error::Exit;
+
+/// Run a parsed command line. `Ok(exit)` carries non-error outcomes (e.g. drift beyond gates
+/// when reports were still written); `Err` is mapped by [`crate::error::exit_code`].
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match &cli.command {
+        Command::Probes(cmd) => crate::probes_cmd::run(cmd, &mut out)?,
+    }
+    Ok(Exit::Success)
+}
