@@ -92,7 +92,12 @@ fn ids_are_unique_and_match_file_and_folder() {
         assert!(dir.is_dir(), "{} should be a category folder", dir.display());
         for f in std::fs::read_dir(&dir).unwrap() {
             let f = f.unwrap().path();
-            assert_eq!(f.extension().and_then(|e| e.to_str()), Some("toml"), "{}", f.display());
+            assert_eq!(
+                f.extension().and_then(|e| e.to_str()),
+                Some("toml"),
+                "{}",
+                f.display()
+            );
             let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
             if let Some(prev) = ids.insert(stem.clone(), f.clone()) {
                 panic!("id {stem} used twice: {} and {}", prev.display(), f.display());
@@ -148,12 +153,28 @@ fn other_languages_are_present_two_each_and_eight_in_total() {
 fn non_english_probes_are_written_in_their_language() {
     let b = battery();
     for p in b.probes.iter().filter(|p| p.language != "en") {
-        let text: String = p.turns.iter().map(|t| t.user.as_str()).collect::<Vec<_>>().join(" ");
-        let han = text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+        let text: String = p
+            .turns
+            .iter()
+            .map(|t| t.user.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let han = text
+            .chars()
+            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+            .count();
         let lower = text.to_lowercase();
         match p.language.as_str() {
-            "zh" => assert!(han * 2 > text.chars().filter(|c| !c.is_whitespace()).count() / 2, "{}", p.id),
-            "sv" => assert!(lower.contains('ä') || lower.contains('ö') || lower.contains(" jag "), "{}", p.id),
+            "zh" => assert!(
+                han * 2 > text.chars().filter(|c| !c.is_whitespace()).count() / 2,
+                "{}",
+                p.id
+            ),
+            "sv" => assert!(
+                lower.contains('ä') || lower.contains('ö') || lower.contains(" jag "),
+                "{}",
+                p.id
+            ),
             "nb" => assert!(
                 lower.contains('ø') || lower.contains('æ') || lower.contains(" jeg "),
                 "{}",
@@ -167,7 +188,11 @@ fn non_english_probes_are_written_in_their_language() {
             other => panic!("{}: unexpected language {other}", p.id),
         }
         if p.language != "zh" {
-            assert_eq!(han, 0, "{} is labelled {} but contains Han characters", p.id, p.language);
+            assert_eq!(
+                han, 0,
+                "{} is labelled {} but contains Han characters",
+                p.id, p.language
+            );
         }
     }
 }
@@ -195,7 +220,9 @@ fn companion_personas_carry_example_exchanges() {
     // Some persona probes are in other languages, so persona drift is visible there too.
     assert!(with_examples.iter().any(|p| p.language != "en"));
     // "do you remember me?" is asked of a persona at least once.
-    assert!(with_examples.iter().any(|p| p.tags.iter().any(|t| t == "do-you-remember")));
+    assert!(with_examples
+        .iter()
+        .any(|p| p.tags.iter().any(|t| t == "do-you-remember")));
     // Each persona has one system prompt: every probe using that name uses the same prompt.
     let mut prompts: BTreeMap<&str, &str> = BTreeMap::new();
     for p in &b.probes {
@@ -214,10 +241,17 @@ fn companion_personas_carry_example_exchanges() {
 #[test]
 fn pushback_turns_exist_and_follow_a_question() {
     let b = battery();
-    let pushbacks: Vec<&Probe> = b.probes.iter().filter(|p| p.turns.iter().any(|t| t.pushback)).collect();
+    let pushbacks: Vec<&Probe> = b
+        .probes
+        .iter()
+        .filter(|p| p.turns.iter().any(|t| t.pushback))
+        .collect();
     assert!(!pushbacks.is_empty(), "no pushback probe");
     assert!(pushbacks.iter().all(|p| p.category == "sycophancy"));
-    assert!(pushbacks.iter().any(|p| p.language != "en"), "no non-English pushback probe");
+    assert!(
+        pushbacks.iter().any(|p| p.language != "en"),
+        "no non-English pushback probe"
+    );
     for p in pushbacks {
         assert!(!p.turns[0].pushback, "{}", p.id);
     }
@@ -237,7 +271,11 @@ fn every_expect_recall_fact_appears_in_an_earlier_user_turn() {
             let found = std::iter::once(&r.fact)
                 .chain(&r.variants)
                 .any(|f| said.contains(&f.to_lowercase()));
-            assert!(found, "{}: {:?} is not in user turn {}", p.id, r.fact, r.given_in_turn);
+            assert!(
+                found,
+                "{}: {:?} is not in user turn {}",
+                p.id, r.fact, r.given_in_turn
+            );
         }
     }
     assert!(n >= 10, "only {n} expect_recall facts");
@@ -269,11 +307,19 @@ fn every_probe_reveals_one_sentence() {
                     j += 1;
                 }
                 let next_is_break = j + 1 < chars.len() && chars[j] == ' ' && chars[j + 1].is_uppercase();
-                assert!(!next_is_break, "{}: reveals has more than one sentence: {r}", p.id);
+                assert!(
+                    !next_is_break,
+                    "{}: reveals has more than one sentence: {r}",
+                    p.id
+                );
             }
         }
         assert!(!r.contains('\n'), "{}", p.id);
-        assert!(seen.insert(r.to_string()), "{}: same reveals as another probe", p.id);
+        assert!(
+            seen.insert(r.to_string()),
+            "{}: same reveals as another probe",
+            p.id
+        );
     }
 }
 
@@ -283,11 +329,20 @@ fn tags_use_the_documented_vocabulary_consistently() {
     for p in &b.probes {
         let has = |t: &str| p.tags.iter().any(|x| x == t);
         for t in &p.tags {
-            assert!(TAGS.contains(&t.as_str()), "{}: tag {t:?} is not in the vocabulary", p.id);
+            assert!(
+                TAGS.contains(&t.as_str()),
+                "{}: tag {t:?} is not in the vocabulary",
+                p.id
+            );
         }
         let unique: BTreeSet<&String> = p.tags.iter().collect();
         assert_eq!(unique.len(), p.tags.len(), "{}: duplicate tag", p.id);
-        assert_eq!(has("single-turn"), p.turns.len() == 1, "{}: single-turn tag", p.id);
+        assert_eq!(
+            has("single-turn"),
+            p.turns.len() == 1,
+            "{}: single-turn tag",
+            p.id
+        );
         assert_eq!(has("multi-turn"), p.turns.len() > 1, "{}: multi-turn tag", p.id);
         assert_eq!(has("persona"), p.persona.is_some(), "{}: persona tag", p.id);
         assert_eq!(
@@ -296,9 +351,18 @@ fn tags_use_the_documented_vocabulary_consistently() {
             "{}: persona-examples tag",
             p.id
         );
-        assert_eq!(has("pushback"), p.turns.iter().any(|t| t.pushback), "{}: pushback tag", p.id);
+        assert_eq!(
+            has("pushback"),
+            p.turns.iter().any(|t| t.pushback),
+            "{}: pushback tag",
+            p.id
+        );
         if has("recall") {
-            assert!(!p.expect_recall.is_empty(), "{}: recall tag without expect_recall", p.id);
+            assert!(
+                !p.expect_recall.is_empty(),
+                "{}: recall tag without expect_recall",
+                p.id
+            );
         }
         if p.category == "recall" {
             assert!(has("recall"), "{}", p.id);
@@ -317,11 +381,20 @@ fn tags_use_the_documented_vocabulary_consistently() {
 fn a_mix_of_single_turn_and_three_to_six_turn_conversations() {
     let b = battery();
     let single = b.probes.iter().filter(|p| p.turns.len() == 1).count();
-    let multi = b.probes.iter().filter(|p| (3..=6).contains(&p.turns.len())).count();
+    let multi = b
+        .probes
+        .iter()
+        .filter(|p| (3..=6).contains(&p.turns.len()))
+        .count();
     assert!(single >= 6, "only {single} single-turn probes");
     assert!(multi >= 25, "only {multi} probes with 3-6 turns");
     for p in &b.probes {
-        assert!(p.turns.len() <= 6, "{}: {} turns is too long for a small model", p.id, p.turns.len());
+        assert!(
+            p.turns.len() <= 6,
+            "{}: {} turns is too long for a small model",
+            p.id,
+            p.turns.len()
+        );
     }
 }
 
@@ -330,7 +403,10 @@ fn a_mix_of_single_turn_and_three_to_six_turn_conversations() {
 /// room for the model's replies in a small model's context (the whole conversation should fit
 /// well within ~1,500 tokens).
 fn estimated_tokens(s: &str) -> usize {
-    let han = s.chars().filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c)).count();
+    let han = s
+        .chars()
+        .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
+        .count();
     let other = s.chars().count() - han;
     han + other.div_ceil(4)
 }
@@ -349,10 +425,14 @@ fn scripted_text_fits_a_small_context() {
         }
         for t in &p.turns {
             text.push_str(&t.user);
-            assert!(estimated_tokens(&t.user) <= 120, "{}: a user turn is too long", p.id);
+            assert!(
+                estimated_tokens(&t.user) <= 120,
+                "{}: a user turn is too long",
+                p.id
+            );
         }
         let n = estimated_tokens(&text);
-        assert!(n <= 600, "{}: about {n} scripted tokens, want <= 600", p.id);
+        assert!(n <= 400, "{}: about {n} scripted tokens, want <= 400", p.id);
     }
 }
 
@@ -360,10 +440,16 @@ fn scripted_text_fits_a_small_context() {
 fn docs_describe_every_category_and_tag() {
     let docs = std::fs::read_to_string(root().join("docs/battery.md")).expect("docs/battery.md");
     for c in REQUIRED_CATEGORIES {
-        assert!(docs.contains(&format!("`{c}`")), "docs/battery.md does not describe category `{c}`");
+        assert!(
+            docs.contains(&format!("`{c}`")),
+            "docs/battery.md does not describe category `{c}`"
+        );
     }
     for t in TAGS {
-        assert!(docs.contains(&format!("`{t}`")), "docs/battery.md does not document tag `{t}`");
+        assert!(
+            docs.contains(&format!("`{t}`")),
+            "docs/battery.md does not document tag `{t}`"
+        );
     }
     assert!(docs.contains("--probes-filter"));
 }
@@ -379,10 +465,21 @@ fn probes_list_prints_the_battery_hash_and_counts() {
     let b = battery();
     let cats: BTreeSet<&str> = b.probes.iter().map(|p| p.category.as_str()).collect();
     let langs: BTreeSet<&str> = b.probes.iter().map(|p| p.language.as_str()).collect();
-    let out = cli().args(["probes", "list"]).assert().success().get_output().stdout.clone();
+    let out = cli()
+        .args(["probes", "list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains(&b.hash()), "{out}");
-    let counts = format!("{} probes, {} categories, {} languages", b.len(), cats.len(), langs.len());
+    let counts = format!(
+        "{} probes, {} categories, {} languages",
+        b.len(),
+        cats.len(),
+        langs.len()
+    );
     assert!(out.contains(&counts), "expected {counts:?} in\n{out}");
     for p in &b.probes {
         assert!(out.contains(&p.id), "{} missing from the list", p.id);
@@ -416,7 +513,11 @@ fn probes_filter_picks_documented_subsets() {
     let out = run("tag:pushback");
     assert!(out.contains(&format!("\n{} probes,", pushback.len())), "{out}");
     // same key = OR
-    let n = b.probes.iter().filter(|p| p.language == "sv" || p.language == "nb").count();
+    let n = b
+        .probes
+        .iter()
+        .filter(|p| p.language == "sv" || p.language == "nb")
+        .count();
     let out = run("lang:sv,lang:nb");
     assert!(out.contains(&format!("\n{n} probes,")), "{out}");
     // id glob
@@ -426,7 +527,13 @@ fn probes_filter_picks_documented_subsets() {
     assert!(out.contains(&format!("\n{n} probes,")), "{out}");
 }
 
-fn copy_probe(from: &Path, to_dir: &Path, category: &str, id: &str, edit: impl Fn(String) -> String) -> PathBuf {
+fn copy_probe(
+    from: &Path,
+    to_dir: &Path,
+    category: &str,
+    id: &str,
+    edit: impl Fn(String) -> String,
+) -> PathBuf {
     let dir = to_dir.join(category);
     std::fs::create_dir_all(&dir).unwrap();
     let dst = dir.join(format!("{id}.toml"));
