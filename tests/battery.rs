@@ -398,41 +398,48 @@ fn a_mix_of_single_turn_and_three_to_six_turn_conversations() {
     }
 }
 
-/// A rough token estimate: ~4 characters per token for alphabetic text, ~1 token per Han
-/// character. The scripted text of a probe (system prompt, examples, user turns) must leave
-/// room for the model's replies in a small model's context (the whole conversation should fit
-/// well within ~1,500 tokens).
-fn estimated_tokens(s: &str) -> usize {
-    let han = s
-        .chars()
-        .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
-        .count();
-    let other = s.chars().count() - han;
-    han + other.div_ceil(4)
+/// A token estimate calibrated on SmolLM2-135M's tokenizer, the small local test model, which
+/// is English-centric: ~3.5 characters per token in English, ~2 in Swedish, Norwegian or
+/// Spanish, ~2.2 tokens per Han character, plus the chat template (a default system prompt and a
+/// few tokens per message). Checked against the real tokenizer with
+/// `scripts/battery-try-local.py --all --scripted-tokens`: the real count is 0.75x-1.15x of the estimate on every probe
+/// and the largest real count was 536 tokens (林夏, Chinese), the median 136.
+fn estimated_tokens(language: &str, messages: &[&str]) -> usize {
+    let per_char = if language == "en" { 1.0 / 3.5 } else { 1.0 / 2.0 };
+    let mut t = 24.0;
+    for m in messages {
+        let han = m
+            .chars()
+            .filter(|c| ('\u{3000}'..='\u{9fff}').contains(c) || ('\u{ff00}'..='\u{ffef}').contains(c))
+            .count();
+        let other = m.chars().count() - han;
+        t += 8.0 + 2.2 * han as f64 + per_char * other as f64;
+    }
+    t.round() as usize
 }
 
+/// The scripted text of a probe (system prompt, examples, user turns) must leave room for the
+/// model's replies: a whole conversation should fit well within ~1,500 tokens of a small model's
+/// context, so scripted text gets at most ~650 estimated tokens and replies the rest.
 #[test]
 fn scripted_text_fits_a_small_context() {
     let b = battery();
     for p in &b.probes {
-        let mut text = String::new();
+        let mut messages: Vec<&str> = Vec::new();
         if let Some(x) = &p.persona {
-            text.push_str(&x.system);
+            messages.push(&x.system);
             for e in &x.examples {
-                text.push_str(&e.user);
-                text.push_str(&e.assistant);
+                messages.push(&e.user);
+                messages.push(&e.assistant);
             }
         }
         for t in &p.turns {
-            text.push_str(&t.user);
-            assert!(
-                estimated_tokens(&t.user) <= 120,
-                "{}: a user turn is too long",
-                p.id
-            );
+            messages.push(&t.user);
+            let n = estimated_tokens(&p.language, &[&t.user]);
+            assert!(n <= 160, "{}: a user turn of about {n} tokens is too long", p.id);
         }
-        let n = estimated_tokens(&text);
-        assert!(n <= 400, "{}: about {n} scripted tokens, want <= 400", p.id);
+        let n = estimated_tokens(&p.language, &messages);
+        assert!(n <= 660, "{}: about {n} scripted tokens, want <= 660", p.id);
     }
 }
 
