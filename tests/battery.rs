@@ -150,8 +150,20 @@ fn other_languages_are_present_two_each_and_eight_in_total() {
 /// Rough script check: a probe labelled zh should be written in Han characters, one labelled
 /// sv/nb/es should use the letters of that language somewhere, and the labels are not swapped.
 #[test]
-fn non_english_probes_are_written_in_their_language() {
+fn probes_are_written_in_their_labelled_language() {
     let b = battery();
+    for p in b.probes.iter().filter(|p| p.language == "en") {
+        for t in &p.turns {
+            assert!(
+                !t.user
+                    .chars()
+                    .any(|c| "åäöøæñ¿¡".contains(c) || ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{} is labelled en but a turn looks like another language: {}",
+                p.id,
+                t.user
+            );
+        }
+    }
     for p in b.probes.iter().filter(|p| p.language != "en") {
         let text: String = p
             .turns
