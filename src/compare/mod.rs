@@ -1,0 +1,5 @@
+//! Compare two scored runs: paired statistics, honest verdicts, gates. See `docs/comparison.md`.
+
+pub mod model;
+
+pub use model::*;
