@@ -6,6 +6,8 @@
 //! - [`gate`]: the `--fail-on` language.
 //! - [`load`]: reading and scoring run directories.
 
+pub mod cmd;
+pub mod config;
 pub mod engine;
 pub mod gate;
 pub mod load;
