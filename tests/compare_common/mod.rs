@@ -150,3 +150,85 @@ pub fn jitter(pi: usize, s: u32, t: u32, salt: u64, j: i64) -> i64 {
     h ^= h >> 29;
     (h % (2 * j as u64 + 1)) as i64 - j
 }
+
+use persona_drift::compare::{ReplyText, RunInput};
+use persona_drift::score::{MetricInfo, MetricKind, ReplyScores, RunScores};
+
+pub fn manifest(label: &str, model: &str) -> Manifest {
+    Manifest {
+        schema_version: SCHEMA_VERSION,
+        tool_version: "0.1.0".into(),
+        label: label.into(),
+        origin: "run".into(),
+        battery_hash: Some("b1".into()),
+        provider: "openai".into(),
+        base_url: None,
+        model_requested: model.into(),
+        models_reported: BTreeMap::new(),
+        system_fingerprints: BTreeMap::new(),
+        sampling: Sampling {
+            temperature: None,
+            top_p: None,
+            max_tokens: None,
+            seed: None,
+        },
+        samples: 1,
+        system_prompt: None,
+        probes_filter: None,
+        started_at: "2026-11-28T10:00:00Z".into(),
+        finished_at: None,
+        counts: Counts::default(),
+    }
+}
+
+pub fn metric(id: &str, kind: MetricKind, noise: f64) -> MetricInfo {
+    MetricInfo {
+        id: id.into(),
+        label: id.into(),
+        kind,
+        group: "g".into(),
+        unit: "u".into(),
+        description: "d".into(),
+        languages: vec!["*".into()],
+        version: 1,
+        default_noise: noise,
+    }
+}
+
+/// One reply row: (probe, sample, turn, category, language, metric values).
+pub type Row = (String, u32, u32, String, String, Vec<(String, f64)>);
+
+/// A scored run from rows; every reply gets the text "reply <probe>/<sample>/<turn>".
+pub fn input(label: &str, metrics: Vec<MetricInfo>, rows: Vec<Row>) -> RunInput {
+    let mut texts = BTreeMap::new();
+    let replies = rows
+        .into_iter()
+        .map(|(p, s, t, c, l, vals)| {
+            texts.insert(
+                (p.clone(), s, t),
+                ReplyText {
+                    prompt: format!("q {p}/{t}"),
+                    content: format!("reply {p}/{s}/{t}"),
+                },
+            );
+            ReplyScores {
+                probe_id: p,
+                sample: s,
+                turn: t,
+                category: c,
+                language: l,
+                values: vals.into_iter().collect(),
+            }
+        })
+        .collect();
+    RunInput {
+        label: label.into(),
+        path: format!("runs/{label}"),
+        manifest: manifest(label, "m"),
+        scores: RunScores { metrics, replies },
+        texts,
+        conversations_used: 0,
+        conversations_failed: 0,
+        warnings: vec![],
+    }
+}
