@@ -6,8 +6,9 @@
 //!   is 0 here, the hardest case: only the test and the CI stand between noise and "changed".
 //! - A/B: new shifted by 0.5 SD of the sample noise (0.5), 30 probes x 5 samples, noise band
 //!   0.1: detected (`changed`, direction up) in at least 80% of 200 seeds.
-//! The calibration loop uses 1,000 bootstrap resamples instead of 10,000 to stay fast; the
-//! percentile CI at 1,000 resamples is accurate to about +-0.005 in coverage.
+//!
+//! The calibration loops use 1,000 bootstrap resamples (and permutations) instead of the default
+//! 10,000 to stay fast.
 
 mod compare_common;
 
