@@ -263,3 +263,14 @@ fn q_values_are_benjamini_hochberg_across_all_metrics() {
     let q: Vec<f64> = c.metrics.iter().map(|r| r.stats.q.unwrap()).collect();
     assert_eq!(q, persona_drift::compare::stats::benjamini_hochberg(&p));
 }
+
+#[test]
+fn the_example_ci_config_parses() {
+    let flags = persona_drift::cli::CompareFlags {
+        config: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci/persona-drift.toml").into()),
+        ..Default::default()
+    };
+    let o = persona_drift::compare::config::options(&flags).unwrap();
+    assert_eq!(o.gates.len(), 4);
+    assert_eq!(o.alpha, 0.05);
+}

@@ -259,20 +259,26 @@ pub fn run_check(
     )
 }
 
+fn decimals(x: f64) -> usize {
+    match x.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        a if a >= 1.0 => 2,
+        _ => 3,
+    }
+}
+
 fn fmt_num(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
-        Some(x) if x.abs() >= 1000.0 => format!("{x:.0}"),
-        Some(x) if x.abs() >= 10.0 => format!("{x:.1}"),
-        Some(x) => format!("{x:.3}"),
+        Some(x) => format!("{x:.*}", decimals(x)),
     }
 }
 
 fn fmt_signed(v: Option<f64>) -> String {
     match v {
         None => "-".into(),
-        Some(x) if x.abs() >= 10.0 => format!("{x:+.1}"),
-        Some(x) => format!("{x:+.3}"),
+        Some(x) => format!("{x:+.*}", decimals(x)),
     }
 }
 
