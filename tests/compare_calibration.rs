@@ -8,7 +8,7 @@
 //!   0.1: detected (`changed`, direction up) in at least 80% of 200 seeds.
 //!
 //! The calibration loops use 1,000 bootstrap resamples (and permutations) instead of the default
-//! 10,000 to stay fast.
+//! 10,000 and skip the breakdowns, to stay fast.
 
 mod compare_common;
 

@@ -120,6 +120,7 @@ pub fn options(flags: &CompareFlags) -> anyhow::Result<CompareOptions> {
         unpaired: flags.unpaired,
         top_changed: flags.top,
         gates,
+        breakdowns: true,
         created_at: String::new(),
     })
 }

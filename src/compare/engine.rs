@@ -88,6 +88,8 @@ pub struct CompareOptions {
     /// Most-changed probes listed per dimension.
     pub top_changed: usize,
     pub gates: Vec<Gate>,
+    /// Compute the category/language/turn breakdowns (on by default).
+    pub breakdowns: bool,
     /// RFC 3339 timestamp stamped into the comparison (the caller reads the clock).
     pub created_at: String,
 }
@@ -104,6 +106,7 @@ impl Default for CompareOptions {
             unpaired: false,
             top_changed: 3,
             gates: Vec::new(),
+            breakdowns: true,
             created_at: String::new(),
         }
     }
@@ -735,40 +738,44 @@ pub fn build_comparison(
         .filter(|(m, _)| !has_dims || m.kind == MetricKind::Dimension)
         .map(|(m, b)| (*m, *b))
         .collect();
-    let breakdowns = Breakdowns {
-        by_category: breakdown(
-            old,
-            new,
-            &bd_metrics,
-            pairing,
-            opts,
-            &use_old,
-            &use_new,
-            "category",
-            |r| r.category.clone(),
-        ),
-        by_language: breakdown(
-            old,
-            new,
-            &bd_metrics,
-            pairing,
-            opts,
-            &use_old,
-            &use_new,
-            "language",
-            |r| r.language.clone(),
-        ),
-        by_turn: breakdown(
-            old,
-            new,
-            &bd_metrics,
-            pairing,
-            opts,
-            &use_old,
-            &use_new,
-            "turn",
-            |r| r.turn.to_string(),
-        ),
+    let breakdowns = if !opts.breakdowns {
+        Breakdowns::default()
+    } else {
+        Breakdowns {
+            by_category: breakdown(
+                old,
+                new,
+                &bd_metrics,
+                pairing,
+                opts,
+                &use_old,
+                &use_new,
+                "category",
+                |r| r.category.clone(),
+            ),
+            by_language: breakdown(
+                old,
+                new,
+                &bd_metrics,
+                pairing,
+                opts,
+                &use_old,
+                &use_new,
+                "language",
+                |r| r.language.clone(),
+            ),
+            by_turn: breakdown(
+                old,
+                new,
+                &bd_metrics,
+                pairing,
+                opts,
+                &use_old,
+                &use_new,
+                "turn",
+                |r| r.turn.to_string(),
+            ),
+        }
     };
 
     let most_changed = if pairing == Pairing::Paired {
