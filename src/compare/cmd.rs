@@ -425,7 +425,7 @@ pub fn terminal_summary(c: &Comparison) -> String {
         "\nseed {} · {} bootstrap resamples ({} CI, {:.0}%) · alpha {} · Benjamini-Hochberg across {} metrics\n",
         c.settings.seed,
         c.settings.resamples,
-        c.settings.ci_method,
+        c.settings.ci_method.replace('_', " "),
         c.settings.ci_level * 100.0,
         c.settings.alpha,
         c.metrics.len()

@@ -824,7 +824,7 @@ pub fn build_comparison(
             seed: opts.seed,
             resamples: opts.resamples,
             ci_level: opts.ci_level,
-            ci_method: "percentile".into(),
+            ci_method: "expanded_percentile".into(),
             common_probes: opts.common_probes,
             unpaired_forced: opts.unpaired,
             noise_overrides: opts

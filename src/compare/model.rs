@@ -154,6 +154,7 @@ pub struct Settings {
     pub resamples: u32,
     /// Confidence level of the intervals (0.95).
     pub ci_level: f64,
+    /// `expanded_percentile` (Hesterberg's small-sample expansion of the percentile interval),
     /// `percentile` or `bca`.
     pub ci_method: String,
     /// `--common-probes` was given.
