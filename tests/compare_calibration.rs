@@ -95,6 +95,7 @@ fn a_a_false_changed_rate_at_most_5_percent() {
     let mut flagged = 0;
     let mut total = 0;
     let mut raw_rejections = 0;
+    let mut covered = 0;
     for seed in 0..200u64 {
         let (o, n) = synth(seed, 30, 5, 0.0, 0.0);
         let c = build_comparison(&o, &n, &opts(seed)).unwrap();
@@ -102,6 +103,8 @@ fn a_a_false_changed_rate_at_most_5_percent() {
         for m in &c.metrics {
             total += 1;
             raw_rejections += (m.stats.p.unwrap() < 0.05) as usize;
+            let ci = m.stats.ci.unwrap();
+            covered += (ci.low <= 0.0 && 0.0 <= ci.high) as usize;
             if m.stats.verdict == Verdict::Changed {
                 flagged += 1;
             }
@@ -109,6 +112,10 @@ fn a_a_false_changed_rate_at_most_5_percent() {
     }
     // The uncorrected Wilcoxon p itself is calibrated (neither broken nor over-conservative):
     // about 5% of null p-values fall below 0.05 (binomial 600 x 0.05: 2%..9% is > 99.9%).
+    // The 95% CI covers the true change (0) about 95% of the time (binomial sd 0.9%).
+    let coverage = covered as f64 / total as f64;
+    eprintln!("A/A: 95% CI covers 0 in {covered}/{total}");
+    assert!((0.92..=0.98).contains(&coverage), "coverage {coverage}");
     let raw = raw_rejections as f64 / total as f64;
     eprintln!("A/A: raw p < 0.05 for {raw_rejections}/{total}");
     assert!((0.02..=0.09).contains(&raw), "raw rejection rate {raw}");
