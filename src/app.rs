@@ -10,6 +10,23 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let mut out = stdout.lock();
     match &cli.command {
         Command::Probes(cmd) => crate::probes_cmd::run(cmd, &mut out)?,
+        Command::Compare(args) => {
+            return crate::compare::cmd::run_compare(
+                args,
+                cli.quiet,
+                &crate::compare::cmd::JsonOnly,
+                &mut out,
+            )
+        }
+        Command::Check(args) => {
+            return crate::compare::cmd::run_check(
+                args,
+                cli.quiet,
+                &crate::compare::cmd::NotWired,
+                &crate::compare::cmd::JsonOnly,
+                &mut out,
+            )
+        }
     }
     Ok(Exit::Success)
 }

@@ -25,6 +25,10 @@ pub enum Command {
     /// Inspect and lint the probe battery.
     #[command(subcommand)]
     Probes(ProbesCommand),
+    /// Compare two runs (labels in --runs-dir, or paths): paired statistics, verdicts, gates.
+    Compare(CompareArgs),
+    /// Run the old and the new model (reusing complete run directories), then compare.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,4 +57,110 @@ pub struct ProbesArgs {
     /// Only probes matching this filter, e.g. `category:grief,lang:sv` or `tag:late-night`.
     #[arg(long = "probes-filter", value_name = "FILTER")]
     pub filter: Option<String>,
+}
+
+/// Flags shared by `compare` and `check`: how to compare and when to fail.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CompareFlags {
+    /// Where to write comparison.json and reports (default: reports/<old>-vs-<new>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output formats, comma-separated: html,png,md,json,csv,junit (json is always written).
+    #[arg(long, value_delimiter = ',', value_name = "FORMATS")]
+    pub format: Vec<String>,
+    /// Open the HTML report when done.
+    #[arg(long)]
+    pub open: bool,
+    /// Fail (exit 1) when a rule holds for a change whose verdict is `changed`, e.g.
+    /// `warmth < -10%`, `verbosity changed`, `any dimension changed`, `recall < -0.1`. Repeatable.
+    #[arg(long = "fail-on", value_name = "RULE")]
+    pub fail_on: Vec<String>,
+    /// Significance level for the Benjamini-Hochberg q-values [default: 0.05, or the config].
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Noise band half-width for a metric: METRIC=VALUE or METRIC=PCT% of the old mean. Repeatable.
+    #[arg(long, value_name = "METRIC=VALUE")]
+    pub noise: Vec<String>,
+    /// Seed of every random draw (bootstrap, permutations) [default: 20240917, or the config].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Bootstrap resamples (and permutations) [default: 10000, or the config].
+    #[arg(long)]
+    pub resamples: Option<u32>,
+    /// Compare only the probes both runs share (needed when their batteries differ).
+    #[arg(long)]
+    pub common_probes: bool,
+    /// Compare probe means as two independent samples (no pairing by probe id).
+    #[arg(long)]
+    pub unpaired: bool,
+    /// Most-changed probes listed per dimension.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub top: usize,
+    /// Project file with a [compare] section (fail_on, alpha, noise, seed, resamples)
+    /// [default: ./persona-drift.toml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// The baseline run: a label in --runs-dir or a path to a run directory.
+    pub old: String,
+    /// The candidate run: a label in --runs-dir or a path to a run directory.
+    pub new: String,
+    /// Directory holding labelled runs.
+    #[arg(long, default_value = "runs", value_name = "DIR")]
+    pub runs_dir: PathBuf,
+    #[command(flatten)]
+    pub flags: CompareFlags,
+}
+
+/// `check`: collect both runs (or reuse complete ones), then compare.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// The baseline model, e.g. `openai:gpt-4o-2024-08-06`.
+    #[arg(long, value_name = "SPEC")]
+    pub old: String,
+    /// The candidate model, e.g. `openai:gpt-4o`.
+    #[arg(long, value_name = "SPEC")]
+    pub new: String,
+    /// Label of the baseline run directory [default: derived from the spec].
+    #[arg(long, value_name = "NAME")]
+    pub old_label: Option<String>,
+    /// Label of the candidate run directory [default: derived from the spec].
+    #[arg(long, value_name = "NAME")]
+    pub new_label: Option<String>,
+    /// Directory holding run directories (a cached baseline lives here).
+    #[arg(long = "runs-dir", default_value = "runs", value_name = "DIR")]
+    pub runs_dir: PathBuf,
+    /// The battery directory.
+    #[arg(long, default_value = "probes")]
+    pub probes: PathBuf,
+    /// Only probes matching this filter.
+    #[arg(long = "probes-filter", value_name = "FILTER")]
+    pub probes_filter: Option<String>,
+    /// Samples per probe (2+ lets compare measure noise).
+    #[arg(long, default_value_t = 3)]
+    pub samples: u32,
+    /// Conversations in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Requests per minute limit.
+    #[arg(long)]
+    pub rpm: Option<u32>,
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    #[arg(long = "max-tokens")]
+    pub max_tokens: Option<u32>,
+    /// Sampling seed sent to the API where supported (the statistics seed is --seed).
+    #[arg(long = "run-seed")]
+    pub run_seed: Option<u64>,
+    /// Extra system prompt placed before each probe's persona.
+    #[arg(long = "system-prompt", value_name = "FILE")]
+    pub system_prompt: Option<PathBuf>,
+    /// Collect the new run again even if a complete one exists.
+    #[arg(long)]
+    pub fresh: bool,
+    #[command(flatten)]
+    pub flags: CompareFlags,
 }

@@ -1,0 +1,434 @@
+//! The `compare` and `check` subcommands: settings -> load -> build_comparison -> write
+//! `comparison.json` -> terminal summary -> exit code. Rendering of other formats belongs to
+//! the report stage (see [`Renderer`]).
+
+use super::config;
+use super::engine::build_comparison;
+use super::load::load_run;
+use super::model::*;
+use crate::cli::{CheckArgs, CompareArgs, CompareFlags};
+use crate::error::Exit;
+use crate::store::{write_json_atomic, RunDir};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Formats `--format` accepts.
+pub const FORMATS: &[&str] = &["html", "png", "md", "json", "csv", "junit"];
+pub const COMPARISON_FILE: &str = "comparison.json";
+
+/// Renders the formats other than JSON (the report stage). `compare` itself only writes JSON.
+pub trait Renderer {
+    /// Write `formats` (never containing `json`) for `c` into `out_dir`; return the files written.
+    fn render(&self, c: &Comparison, out_dir: &Path, formats: &[String]) -> anyhow::Result<Vec<PathBuf>>;
+    /// Append the Markdown summary to `$GITHUB_STEP_SUMMARY` when it is set.
+    fn step_summary(&self, _c: &Comparison) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Open the HTML report (for `--open`).
+    fn open(&self, _out_dir: &Path) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// The renderer of this branch: JSON only; other formats are reported as not built in.
+pub struct JsonOnly;
+
+impl Renderer for JsonOnly {
+    fn render(&self, _c: &Comparison, _out: &Path, formats: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+        if !formats.is_empty() {
+            eprintln!(
+                "note: --format {} is rendered by the report stage, which this build does not include; \
+                 wrote comparison.json only",
+                formats.join(",")
+            );
+        }
+        Ok(Vec::new())
+    }
+}
+
+fn slug(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let t = out.trim_matches('-').to_string();
+    if t.is_empty() {
+        "run".into()
+    } else {
+        t
+    }
+}
+
+fn check_formats(flags: &CompareFlags) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for f in &flags.format {
+        let f = f.trim().to_ascii_lowercase();
+        if f.is_empty() {
+            continue;
+        }
+        if !FORMATS.contains(&f.as_str()) {
+            return Err(crate::error::usage(format!(
+                "--format {f}: unknown format; choose from {}",
+                FORMATS.join(", ")
+            )));
+        }
+        if f != "json" && !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+/// What a comparison produced.
+pub struct Outcome {
+    pub comparison: Comparison,
+    pub out_dir: PathBuf,
+    pub json_path: PathBuf,
+}
+
+/// Load, score and compare two run directories, and write `comparison.json`.
+pub fn compare_dirs(old: &RunDir, new: &RunDir, flags: &CompareFlags) -> anyhow::Result<Outcome> {
+    let mut opts = config::options(flags)?;
+    opts.created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let o = load_run(old)?;
+    let n = load_run(new)?;
+    let comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    let out_dir = flags.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(format!("{}-vs-{}", slug(&o.label), slug(&n.label)))
+    });
+    let json_path = out_dir.join(COMPARISON_FILE);
+    write_json_atomic(&json_path, &comparison)?;
+    Ok(Outcome {
+        comparison,
+        out_dir,
+        json_path,
+    })
+}
+
+/// `persona-drift compare OLD NEW`.
+pub fn run_compare(
+    args: &CompareArgs,
+    quiet: bool,
+    renderer: &dyn Renderer,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let formats = check_formats(&args.flags)?;
+    // Validate settings (gate syntax, noise specs) before any loading.
+    config::options(&args.flags)?;
+    let old = RunDir::resolve(&args.old, &args.runs_dir)?;
+    let new = RunDir::resolve(&args.new, &args.runs_dir)?;
+    finish(
+        compare_dirs(&old, &new, &args.flags)?,
+        &args.flags,
+        &formats,
+        quiet,
+        renderer,
+        out,
+    )
+}
+
+fn finish(
+    o: Outcome,
+    flags: &CompareFlags,
+    formats: &[String],
+    quiet: bool,
+    renderer: &dyn Renderer,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let files = renderer.render(&o.comparison, &o.out_dir, formats)?;
+    renderer.step_summary(&o.comparison)?;
+    if quiet {
+        writeln!(out, "{}", headline(&o.comparison))?;
+    } else {
+        out.write_all(terminal_summary(&o.comparison).as_bytes())?;
+        writeln!(out, "wrote {}", o.json_path.display())?;
+        for f in files {
+            writeln!(out, "wrote {}", f.display())?;
+        }
+    }
+    if flags.open {
+        renderer.open(&o.out_dir)?;
+    }
+    Ok(if o.comparison.summary.gates_fired > 0 {
+        Exit::Drift
+    } else {
+        Exit::Success
+    })
+}
+
+/// Collection, as `check` needs it. The collect stage implements this at merge.
+pub trait Collector {
+    /// Whether `dir` already holds a complete run of `spec` (every probe x sample finished or
+    /// failed for good), so it can be reused, e.g. a cached baseline.
+    fn is_complete(&self, dir: &RunDir, spec: &str, args: &CheckArgs) -> anyhow::Result<bool>;
+    /// Collect (or resume) a run of `spec` into `dir` with the run flags in `args`.
+    fn collect(&self, dir: &RunDir, spec: &str, label: &str, args: &CheckArgs) -> anyhow::Result<()>;
+}
+
+/// A manifest-based completeness test: finished_at set, and finished + failed >= expected > 0,
+/// and the requested model matches the spec's model part.
+pub fn manifest_complete(dir: &RunDir, spec: &str) -> anyhow::Result<bool> {
+    if !dir.exists() {
+        return Ok(false);
+    }
+    let m = dir.read_manifest()?;
+    let model = spec.split_once(':').map(|(_, m)| m).unwrap_or(spec);
+    let model = model.split('@').next().unwrap_or(model);
+    Ok(m.finished_at.is_some()
+        && m.counts.expected > 0
+        && m.counts.finished + m.counts.failed >= m.counts.expected
+        && (m.model_requested == model || m.model_requested == spec))
+}
+
+/// The collector of this branch: reuses complete run directories; collecting is not wired.
+pub struct NotWired;
+
+impl Collector for NotWired {
+    fn is_complete(&self, dir: &RunDir, spec: &str, _args: &CheckArgs) -> anyhow::Result<bool> {
+        manifest_complete(dir, spec)
+    }
+    fn collect(&self, dir: &RunDir, spec: &str, _label: &str, _args: &CheckArgs) -> anyhow::Result<()> {
+        Err(crate::error::usage(format!(
+            "check: {} has no complete run of {spec}, and this build cannot collect runs; run \
+             `persona-drift run --model {spec}` first",
+            dir.path.display()
+        )))
+    }
+}
+
+/// Run directory labels for `check`: `--old-label`/`--new-label`, else slugs of the specs
+/// (`<slug>-old` / `<slug>-new` when both specs are the same model name).
+pub fn check_labels(args: &CheckArgs) -> (String, String) {
+    let (so, sn) = (slug(&args.old), slug(&args.new));
+    let (d_old, d_new) = if so == sn {
+        (format!("{so}-old"), format!("{sn}-new"))
+    } else {
+        (so, sn)
+    };
+    (
+        args.old_label.clone().unwrap_or(d_old),
+        args.new_label.clone().unwrap_or(d_new),
+    )
+}
+
+/// `persona-drift check --old SPEC --new SPEC`.
+pub fn run_check(
+    args: &CheckArgs,
+    quiet: bool,
+    collector: &dyn Collector,
+    renderer: &dyn Renderer,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let formats = check_formats(&args.flags)?;
+    config::options(&args.flags)?;
+    let (lo, ln) = check_labels(args);
+    if lo == ln {
+        return Err(crate::error::usage(format!(
+            "check: old and new would share the run directory {lo}; give --old-label/--new-label"
+        )));
+    }
+    let mut dirs = Vec::new();
+    for (spec, label, is_new) in [(&args.old, &lo, false), (&args.new, &ln, true)] {
+        let dir = RunDir::new(args.runs_dir.join(label));
+        let reuse = !(is_new && args.fresh) && collector.is_complete(&dir, spec, args)?;
+        if reuse {
+            if !quiet {
+                writeln!(out, "reusing complete run {} ({spec})", dir.path.display())?;
+            }
+        } else {
+            if !quiet {
+                writeln!(out, "collecting {spec} into {}", dir.path.display())?;
+            }
+            collector.collect(&dir, spec, label, args)?;
+        }
+        dirs.push(dir);
+    }
+    finish(
+        compare_dirs(&dirs[0], &dirs[1], &args.flags)?,
+        &args.flags,
+        &formats,
+        quiet,
+        renderer,
+        out,
+    )
+}
+
+fn decimals(x: f64) -> usize {
+    match x.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        a if a >= 1.0 => 2,
+        _ => 3,
+    }
+}
+
+fn fmt_num(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(x) => format!("{x:.*}", decimals(x)),
+    }
+}
+
+fn fmt_signed(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(x) => format!("{x:+.*}", decimals(x)),
+    }
+}
+
+fn verdict_word(s: &Stats) -> String {
+    match s.verdict {
+        Verdict::Changed => match s.direction {
+            Direction::Up => "CHANGED (up)".into(),
+            Direction::Down => "CHANGED (down)".into(),
+            Direction::Flat => "CHANGED".into(),
+        },
+        Verdict::Unchanged => "unchanged".into(),
+        Verdict::Inconclusive => "inconclusive".into(),
+    }
+}
+
+/// One line: the counts and the gate outcome.
+pub fn headline(c: &Comparison) -> String {
+    format!(
+        "{} vs {}: {} changed, {} unchanged, {} inconclusive; {} gate(s) fired",
+        c.old.label,
+        c.new.label,
+        c.summary.changed,
+        c.summary.unchanged,
+        c.summary.inconclusive,
+        c.summary.gates_fired
+    )
+}
+
+/// The terminal summary: run identities, model-identity note, dimensions table, gates, seeds.
+pub fn terminal_summary(c: &Comparison) -> String {
+    let mut s = String::new();
+    let side = |r: &RunInfo| format!("`{}` ({}:{})", r.label, r.provider, r.model_requested);
+    s.push_str(&format!(
+        "persona-drift compare: old {} vs new {}\n",
+        side(&c.old),
+        side(&c.new)
+    ));
+    if c.identity.prominent {
+        s.push_str(&format!("\n!! {}\n\n", c.identity.message));
+    } else {
+        s.push_str(&format!("model identity: {}\n", c.identity.message));
+    }
+    s.push_str(&format!("pairing: {}\n\n", c.pairing_note));
+    let header = ["metric", "old", "new", "change", "95% CI", "q", "n", "verdict"];
+    let mut rows: Vec<[String; 8]> = Vec::new();
+    let shown: Vec<&MetricResult> = c
+        .metrics
+        .iter()
+        .filter(|m| m.kind == crate::score::MetricKind::Dimension || m.stats.verdict == Verdict::Changed)
+        .collect();
+    for m in &shown {
+        let st = &m.stats;
+        let rel = st
+            .rel_change
+            .map(|r| format!(" ({:+.1}%)", r * 100.0))
+            .unwrap_or_default();
+        rows.push([
+            m.id.clone(),
+            fmt_num(st.old_mean),
+            fmt_num(st.new_mean),
+            format!("{}{rel}", fmt_signed(st.abs_change)),
+            st.ci
+                .map(|ci| format!("[{}, {}]", fmt_signed(Some(ci.low)), fmt_signed(Some(ci.high))))
+                .unwrap_or_else(|| "-".into()),
+            st.q.map(|q| {
+                if q < 0.001 {
+                    "<0.001".to_string()
+                } else {
+                    format!("{q:.3}")
+                }
+            })
+            .unwrap_or_else(|| "-".into()),
+            if c.pairing == Pairing::Paired {
+                st.n_pairs.to_string()
+            } else {
+                format!("{}/{}", st.n_old, st.n_new)
+            },
+            verdict_word(st),
+        ]);
+    }
+    let mut widths = header.map(|h| h.chars().count());
+    for r in &rows {
+        for (i, cell) in r.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let mut l = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            if i == 0 || i == 7 {
+                l.push_str(cell);
+                l.push_str(&" ".repeat(pad));
+            } else {
+                l.push_str(&" ".repeat(pad));
+                l.push_str(cell);
+            }
+            l.push_str("  ");
+        }
+        l.trim_end().to_string() + "\n"
+    };
+    s.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
+    for r in rows {
+        s.push_str(&line(r.to_vec()));
+    }
+    let hidden = c.metrics.len() - shown.len();
+    if hidden > 0 {
+        s.push_str(&format!(
+            "({hidden} raw metric(s) not changed; all are in comparison.json)\n"
+        ));
+    }
+    s.push('\n');
+    for m in shown
+        .iter()
+        .filter(|m| m.kind == crate::score::MetricKind::Dimension)
+    {
+        if let Some(mdc) = m.mdc {
+            let noise = match (&m.measured_noise.old, m.measured_noise.mdc_sampling) {
+                (Some(o), Some(f)) => format!(
+                    "; sample-to-sample SD {} (split-half), sampling-only floor {}",
+                    fmt_num(Some(o.sample_sd)),
+                    fmt_num(Some(f))
+                ),
+                _ => "; noise between samples not measured (1 sample per probe)".into(),
+            };
+            s.push_str(&format!(
+                "{}: noise band ±{}, smallest detectable change {}{noise}\n",
+                m.id,
+                fmt_num(Some(m.noise.half_width)),
+                fmt_num(Some(mdc))
+            ));
+        }
+    }
+    if !c.gates.is_empty() {
+        s.push_str("\ngates:\n");
+        for g in &c.gates {
+            s.push_str(&format!("  {}\n", g.message));
+        }
+    }
+    for w in &c.warnings {
+        s.push_str(&format!("warning: {w}\n"));
+    }
+    s.push_str(&format!(
+        "\nseed {} · {} bootstrap resamples ({} CI, {:.0}%) · alpha {} · Benjamini-Hochberg across {} metrics\n",
+        c.settings.seed,
+        c.settings.resamples,
+        c.settings.ci_method.replace('_', " "),
+        c.settings.ci_level * 100.0,
+        c.settings.alpha,
+        c.metrics.len()
+    ));
+    s
+}
