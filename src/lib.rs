@@ -5,8 +5,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod probes;
 pub mod probes_cmd;
+pub mod report;
 pub mod score;
 pub mod store;

@@ -1,0 +1,3 @@
+//! Compare two scored runs (copied from branch `compare` for the report stage; H4 owns it).
+
+pub mod model;
