@@ -1,6 +1,8 @@
 //! `card.png` (1200x630): the picture someone posts in a community thread. Built as SVG (every
 //! string XML-escaped) and rendered with resvg and the embedded DejaVu Sans.
 
+#![allow(clippy::write_with_newline)] // markup is written line by line
+
 use super::charts::{hex, svg_to_png, GREEN, GREY, NEW_COLOUR, OLD_COLOUR, VERMILLION};
 use super::escape::{truncate, xml};
 use super::model::{Overall, ReportModel, Verdict};
@@ -11,12 +13,17 @@ pub const HEIGHT: u32 = 630;
 
 /// Approximate advance width of DejaVu Sans text (average glyph ~0.6 em), to fit titles.
 fn fit(s: &str, max_px: f64, size: f64, min_size: f64) -> (String, f64) {
+    fit_em(s, max_px, size, min_size, 0.6)
+}
+
+/// Like [`fit`] with an explicit average advance in em (bold DejaVu Sans is ~0.68).
+fn fit_em(s: &str, max_px: f64, size: f64, min_size: f64, em: f64) -> (String, f64) {
     let chars = s.chars().count().max(1) as f64;
     let mut size = size;
-    while chars * size * 0.6 > max_px && size > min_size {
+    while chars * size * em > max_px && size > min_size {
         size -= 2.0;
     }
-    let max_chars = (max_px / (size * 0.6)).floor() as usize;
+    let max_chars = (max_px / (size * em)).floor() as usize;
     (truncate(s, max_chars.max(4)).0, size)
 }
 
@@ -55,12 +62,14 @@ pub fn render_svg(m: &ReportModel) -> String {
         xml(&new_name)
     );
     if m.old.model_requested == m.new.model_requested {
-        let (l, _) = fit(
-            &format!("runs “{}” → “{}”", m.old.label, m.new.label),
-            1080.0,
-            22.0,
-            22.0,
-        );
+        let mut line = format!("runs “{}” → “{}”", m.old.label, m.new.label);
+        if m.old.models_reported != m.new.models_reported {
+            line.push_str(&format!(
+                " · reported: {} → {}",
+                m.old.models_reported, m.new.models_reported
+            ));
+        }
+        let (l, _) = fit(&line, 1088.0, 22.0, 22.0);
         let _ = write!(
             o,
             "<text x=\"56\" y=\"166\" font-size=\"22\" fill=\"#555555\">{}</text>\n",
@@ -77,15 +86,16 @@ pub fn render_svg(m: &ReportModel) -> String {
         xml(&vt)
     );
     if m.identity.warning {
-        let (t, _) = fit(
+        let (t, fs) = fit_em(
             &format!("⚠ {}", m.identity.title),
-            1088.0 - pill_w - 30.0,
+            1088.0 - pill_w - 24.0,
             22.0,
-            16.0,
+            14.0,
+            0.7,
         );
         let _ = write!(
             o,
-            "<text x=\"{:.0}\" y=\"222\" font-size=\"22\" font-weight=\"bold\" fill=\"{}\">{}</text>\n",
+            "<text x=\"{:.0}\" y=\"222\" font-size=\"{fs}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n",
             56.0 + pill_w + 24.0,
             hex(VERMILLION),
             xml(&t)

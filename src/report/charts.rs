@@ -138,7 +138,7 @@ pub fn radar(model: &ReportModel) -> anyhow::Result<Chart> {
             )
         };
         // Rings at 50%, 100%, 150%, 200% of old (radius fraction = pct / 200).
-        for (k, pct) in [50, 100, 150, 200].iter().enumerate() {
+        for pct in [50, 100, 150, 200].iter() {
             let f = *pct as f64 / 200.0;
             let ring: Vec<(i32, i32)> = (0..=n).map(|i| pt(i % n, f)).collect();
             let style = if *pct == 100 {
@@ -150,7 +150,7 @@ pub fn radar(model: &ReportModel) -> anyhow::Result<Chart> {
             let (x, y) = pt(0, f);
             root.draw(&Text::new(
                 format!("{pct}%"),
-                (x + 4, y - 14 + k as i32 * 0),
+                (x + 4, y - 14),
                 font(11.0).color(&GREY),
             ))
             .map_err(plot_err)?;
@@ -257,7 +257,7 @@ pub fn forest(model: &ReportModel) -> anyhow::Result<Chart> {
             hi = hi.max(b).max(d.change_pct.unwrap_or(0.0));
         }
         let pad = (hi - lo) * 0.08;
-        let (lo, hi) = ((lo - pad).max(-100.0).min(-5.0), hi + pad);
+        let (lo, hi) = ((lo - pad).clamp(-100.0, -5.0), hi + pad);
         let n = rows.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption("Change with 95% confidence interval (% of old)", font(17.0))
@@ -269,6 +269,7 @@ pub fn forest(model: &ReportModel) -> anyhow::Result<Chart> {
         let labels: Vec<String> = rows.iter().map(|d| d.label.clone()).collect();
         chart
             .configure_mesh()
+            .light_line_style(RGBColor(0xF2, 0xF2, 0xF2))
             .disable_y_mesh()
             .y_labels(rows.len().max(1))
             .y_label_formatter(&|y| {
@@ -346,16 +347,28 @@ pub fn distributions(model: &ReportModel) -> anyhow::Result<Chart> {
     register_fonts();
     let ds = &model.distributions;
     let panel_w = 240u32;
-    let (w, h) = ((panel_w * ds.len() as u32).max(480), 380u32);
+    let (w, h) = ((panel_w * ds.len() as u32).max(480), 400u32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
-        let (top, body) = root.split_vertically(34);
+        let (top, body) = root.split_vertically(58);
         top.draw(&Text::new(
-            "Distributions of key metrics (per probe, old vs new)",
+            "Distributions of key metrics (mean per probe)",
             (14, 8),
             font(17.0),
+        ))
+        .map_err(plot_err)?;
+        top.draw(&Text::new(
+            format!("left, blue: old ({})", model.old.label),
+            (14, 32),
+            font(13.0).color(&OLD_COLOUR),
+        ))
+        .map_err(plot_err)?;
+        top.draw(&Text::new(
+            format!("right, orange: new ({})", model.new.label),
+            (250, 32),
+            font(13.0).color(&NEW_COLOUR),
         ))
         .map_err(plot_err)?;
         let panels = body.split_evenly((1, ds.len().max(1)));
@@ -388,17 +401,9 @@ pub fn distributions(model: &ReportModel) -> anyhow::Result<Chart> {
                 .map_err(plot_err)?;
             chart
                 .configure_mesh()
+                .light_line_style(RGBColor(0xF2, 0xF2, 0xF2))
                 .disable_x_mesh()
-                .x_labels(3)
-                .x_label_formatter(&|x| {
-                    if (x - 0.5).abs() < 0.01 {
-                        "old".into()
-                    } else if (x - 1.5).abs() < 0.01 {
-                        "new".into()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_labels(0)
                 .y_label_formatter(&|y| fmt_axis(*y))
                 .label_style(font(11.0))
                 .draw()
@@ -605,6 +610,7 @@ pub fn by_turn(model: &ReportModel) -> anyhow::Result<Chart> {
             hi += 0.5;
         }
         let pad = (hi - lo) * 0.12;
+        let top_pad = (hi - lo) * 0.4;
         let max_turn = bt.points.iter().map(|p| p.turn).max().unwrap_or(1) as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption(
@@ -614,10 +620,11 @@ pub fn by_turn(model: &ReportModel) -> anyhow::Result<Chart> {
             .margin(14)
             .x_label_area_size(40)
             .y_label_area_size(56)
-            .build_cartesian_2d(0.5f64..(max_turn + 0.5), (lo - pad)..(hi + pad))
+            .build_cartesian_2d(0.5f64..(max_turn + 0.5), (lo - pad)..(hi + top_pad))
             .map_err(plot_err)?;
         chart
             .configure_mesh()
+            .light_line_style(RGBColor(0xF2, 0xF2, 0xF2))
             .x_labels(bt.points.len().min(12))
             .x_label_formatter(&|x| {
                 if (x - x.round()).abs() < 1e-6 {
@@ -720,6 +727,7 @@ pub fn embedding_drift(model: &ReportModel) -> anyhow::Result<Chart> {
         let labels: Vec<String> = rows.iter().map(|r| truncate_label(&r.probe_id, 26)).collect();
         chart
             .configure_mesh()
+            .light_line_style(RGBColor(0xF2, 0xF2, 0xF2))
             .disable_y_mesh()
             .y_labels(rows.len().max(1))
             .y_label_formatter(&|y| {

@@ -3,6 +3,8 @@
 //! Every string from run data goes through [`H`] (HTML escaping); charts come from plotters' SVG
 //! backend, which escapes its text too.
 
+#![allow(clippy::write_with_newline)] // markup is written line by line
+
 use super::charts::{hex, Chart, GREEN, GREY, NEW_COLOUR, OLD_COLOUR, VERMILLION};
 use super::escape::H;
 use super::model::{BreakdownView, MetricView, Overall, ReplyView, ReportModel, Verdict};

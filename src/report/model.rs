@@ -852,25 +852,23 @@ impl ReportModel {
                 first_parts.push(t.clone());
             }
         }
-        let subject = if c.old.model_requested == c.new.model_requested {
-            format!(
-                "Compared with run “{}”, in run “{}” {}",
-                c.old.label, c.new.label, c.new.model_requested
-            )
-        } else {
-            format!(
-                "Compared with {}, {}",
-                c.old.model_requested, c.new.model_requested
-            )
-        };
+        // The page header and card name both models; the sentence speaks of "the new model".
         let mut sentences = Vec::new();
         if first_parts.is_empty() {
             sentences.push(format!(
-                "{subject} shows no personality change large enough to be sure of on the {} dimensions measured.",
+                "The new model shows no personality change large enough to be sure of on the {} dimensions measured.",
                 dimensions.len()
             ));
         } else {
-            sentences.push(format!("{subject}: {}.", first_parts.join("; ")));
+            let body = first_parts.join("; ");
+            let body = if let Some(rest) = body.strip_prefix("its ") {
+                format!("The new model's {rest}")
+            } else if let Some(rest) = body.strip_prefix("it ") {
+                format!("The new model {rest}")
+            } else {
+                capitalise(&body)
+            };
+            sentences.push(format!("{body}."));
         }
         let mut same_all = same;
         if !generic_same.is_empty() {
