@@ -208,15 +208,18 @@ mod tests {
         #[test]
         fn csv_text_round_trips_one_cell(s in ".*") {
             let e = csv_text(&s);
-            let first = e.trim_start_matches('"').chars().next();
-            prop_assert!(!matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r')));
-            if e.starts_with('"') {
+            let content = if e.starts_with('"') {
                 prop_assert!(e.ends_with('"') && e.len() >= 2);
                 let inner = &e[1..e.len() - 1];
                 prop_assert!(!inner.replace("\"\"", "").contains('"'));
+                inner.replace("\"\"", "\"")
             } else {
                 prop_assert!(!e.contains([',', '"', '\n', '\r']));
-            }
+                e.clone()
+            };
+            prop_assert!(!matches!(content.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')));
+            let prefixed = format!("'{}", s);
+            prop_assert!(content == s || content == prefixed);
         }
     }
 }

@@ -17,9 +17,9 @@ pub fn render(m: &ReportModel) -> String {
     );
     let _ = writeln!(
         o,
-        "Runs `{}` → `{}` · {} · battery `{}`\n",
-        md_code(&m.old.label),
-        md_code(&m.new.label),
+        "Runs “{}” → “{}” · {} · battery `{}`\n",
+        md(&m.old.label),
+        md(&m.new.label),
         md(&m.date),
         md_code(&m.battery_short)
     );
@@ -61,9 +61,9 @@ pub fn render(m: &ReportModel) -> String {
         for g in &m.gates {
             let _ = writeln!(
                 o,
-                "- {} `{}` — {}",
+                "- {} **{}** — {}",
                 if g.fired { "❌ fired" } else { "✅ passed" },
-                md_code(&g.rule),
+                md(&g.rule),
                 md(&g.message)
             );
         }
