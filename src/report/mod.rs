@@ -3,6 +3,7 @@
 
 pub mod card;
 pub mod charts;
+pub mod cmd;
 pub mod csv;
 pub mod escape;
 pub mod html;
