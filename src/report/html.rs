@@ -62,12 +62,12 @@ figure.chart figcaption {{ color: #444; font-size: .85rem; padding: 4px 6px 2px;
 .repro {{ background: var(--panel); border-radius: 6px; padding: 6px 12px; }}
 .repro td, .repro th {{ overflow-wrap: anywhere; }}
 dl.gloss dt {{ font-weight: 700; margin-top: .6em; }} dl.gloss dd {{ margin: 0 0 0 1em; }}
-.terms {{ columns: 2; }} .terms li {{ break-inside: avoid; overflow-wrap: anywhere; }}
+.terms li {{ break-inside: avoid; overflow-wrap: anywhere; }}
 .gate.fired {{ color: var(--changed); font-weight: 700; }} .gate.passed {{ color: var(--unchanged); }}
 footer {{ color: var(--muted); font-size: .85rem; margin: 2em 0 1em; }}
 @media (max-width: 640px) {{
   main {{ padding: 10px; }} h1 {{ font-size: 1.3rem; }} .headline {{ font-size: 1.05rem; }}
-  .grid2 {{ grid-template-columns: 1fr; }} .terms {{ columns: 1; }}
+  .grid2 {{ grid-template-columns: 1fr; }}
   table {{ font-size: .85rem; }} th, td {{ padding: 5px 5px; }}
 }}
 @media print {{

@@ -12,7 +12,8 @@ pub mod markdown;
 pub mod model;
 
 pub use model::{
-    EmbeddingInput, KeyTermInput, KeywordsInput, ProbeDriftInput, ReplyRow, ReportInputs, ReportModel,
+    reply_rows, EmbeddingInput, KeyTermInput, KeywordsInput, ProbeDriftInput, ReplyRow, ReportInputs,
+    ReportModel,
 };
 
 use anyhow::Context;

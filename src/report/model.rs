@@ -1405,10 +1405,95 @@ mod tests {
     }
 
     #[test]
+    fn reply_rows_join_transcripts_and_scores() {
+        let rec = |sample: u32, status: &str, text: &str| -> crate::store::Record {
+            serde_json::from_value(serde_json::json!({
+                "probe_id": "p1", "sample": sample, "category": "grief", "language": "en", "status": status,
+                "messages": [],
+                "replies": [{"turn": 0, "prompt": "hi", "content": text}, {"turn": 1, "prompt": "and?", "content": "more"}]
+            }))
+            .unwrap()
+        };
+        let records = vec![
+            rec(0, "finished", "first try"),
+            rec(0, "finished", "resumed"),
+            rec(1, "failed", "x"),
+        ];
+        let scores = crate::score::RunScores {
+            metrics: vec![],
+            replies: vec![crate::score::ReplyScores {
+                probe_id: "p1".into(),
+                sample: 0,
+                turn: 1,
+                category: "grief".into(),
+                language: "en".into(),
+                values: BTreeMap::from([("words".to_string(), 1.0)]),
+            }],
+        };
+        let rows = reply_rows("before", "old", &records, &scores);
+        assert_eq!(
+            rows.len(),
+            2,
+            "the failed record is skipped and the later duplicate wins"
+        );
+        assert_eq!(rows[0].reply, "resumed");
+        assert!(
+            rows[0].values.is_empty(),
+            "a reply without scores has no values, not zeros"
+        );
+        assert_eq!(rows[1].values.get("words"), Some(&1.0));
+        assert_eq!((rows[1].turn, rows[1].prompt.as_str()), (1, "and?"));
+    }
+
+    #[test]
     fn clauses_join_in_english() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(join_clauses(&v(&["a"])), "a");
         assert_eq!(join_clauses(&v(&["a", "b"])), "a and b");
         assert_eq!(join_clauses(&v(&["a", "b", "c"])), "a, b, and c");
     }
+}
+
+/// Join one run's transcripts and scores into `replies.csv` rows (finished conversations only; the
+/// last record per (probe, sample) wins, as on resume). `side` is `old` or `new`.
+pub fn reply_rows(
+    run_label: &str,
+    side: &str,
+    records: &[crate::store::Record],
+    scores: &crate::score::RunScores,
+) -> Vec<ReplyRow> {
+    let mut latest: BTreeMap<(String, u32), &crate::store::Record> = BTreeMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.status == crate::store::Status::Finished)
+    {
+        latest.insert((r.probe_id.clone(), r.sample), r);
+    }
+    let by_key: BTreeMap<(&str, u32, u32), &crate::score::ReplyScores> = scores
+        .replies
+        .iter()
+        .map(|s| ((s.probe_id.as_str(), s.sample, s.turn), s))
+        .collect();
+    let mut rows = Vec::new();
+    for r in latest.values() {
+        for reply in &r.replies {
+            let values = by_key
+                .get(&(r.probe_id.as_str(), r.sample, reply.turn))
+                .map(|s| s.values.clone())
+                .unwrap_or_default();
+            rows.push(ReplyRow {
+                run: run_label.to_string(),
+                side: side.to_string(),
+                probe_id: r.probe_id.clone(),
+                category: r.category.clone(),
+                language: r.language.clone(),
+                sample: r.sample,
+                turn: reply.turn,
+                prompt: reply.prompt.clone(),
+                reply: reply.content.clone(),
+                values,
+            });
+        }
+    }
+    rows
 }
