@@ -1387,6 +1387,50 @@ fn limits(c: &Comparison) -> Vec<String> {
     l
 }
 
+/// Join one run's transcripts and scores into `replies.csv` rows (finished conversations only; the
+/// last record per (probe, sample) wins, as on resume). `side` is `old` or `new`.
+pub fn reply_rows(
+    run_label: &str,
+    side: &str,
+    records: &[crate::store::Record],
+    scores: &crate::score::RunScores,
+) -> Vec<ReplyRow> {
+    let mut latest: BTreeMap<(String, u32), &crate::store::Record> = BTreeMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.status == crate::store::Status::Finished)
+    {
+        latest.insert((r.probe_id.clone(), r.sample), r);
+    }
+    let by_key: BTreeMap<(&str, u32, u32), &crate::score::ReplyScores> = scores
+        .replies
+        .iter()
+        .map(|s| ((s.probe_id.as_str(), s.sample, s.turn), s))
+        .collect();
+    let mut rows = Vec::new();
+    for r in latest.values() {
+        for reply in &r.replies {
+            let values = by_key
+                .get(&(r.probe_id.as_str(), r.sample, reply.turn))
+                .map(|s| s.values.clone())
+                .unwrap_or_default();
+            rows.push(ReplyRow {
+                run: run_label.to_string(),
+                side: side.to_string(),
+                probe_id: r.probe_id.clone(),
+                category: r.category.clone(),
+                language: r.language.clone(),
+                sample: r.sample,
+                turn: reply.turn,
+                prompt: reply.prompt.clone(),
+                reply: reply.content.clone(),
+                values,
+            });
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1452,48 +1496,4 @@ mod tests {
         assert_eq!(join_clauses(&v(&["a", "b"])), "a and b");
         assert_eq!(join_clauses(&v(&["a", "b", "c"])), "a, b, and c");
     }
-}
-
-/// Join one run's transcripts and scores into `replies.csv` rows (finished conversations only; the
-/// last record per (probe, sample) wins, as on resume). `side` is `old` or `new`.
-pub fn reply_rows(
-    run_label: &str,
-    side: &str,
-    records: &[crate::store::Record],
-    scores: &crate::score::RunScores,
-) -> Vec<ReplyRow> {
-    let mut latest: BTreeMap<(String, u32), &crate::store::Record> = BTreeMap::new();
-    for r in records
-        .iter()
-        .filter(|r| r.status == crate::store::Status::Finished)
-    {
-        latest.insert((r.probe_id.clone(), r.sample), r);
-    }
-    let by_key: BTreeMap<(&str, u32, u32), &crate::score::ReplyScores> = scores
-        .replies
-        .iter()
-        .map(|s| ((s.probe_id.as_str(), s.sample, s.turn), s))
-        .collect();
-    let mut rows = Vec::new();
-    for r in latest.values() {
-        for reply in &r.replies {
-            let values = by_key
-                .get(&(r.probe_id.as_str(), r.sample, reply.turn))
-                .map(|s| s.values.clone())
-                .unwrap_or_default();
-            rows.push(ReplyRow {
-                run: run_label.to_string(),
-                side: side.to_string(),
-                probe_id: r.probe_id.clone(),
-                category: r.category.clone(),
-                language: r.language.clone(),
-                sample: r.sample,
-                turn: reply.turn,
-                prompt: reply.prompt.clone(),
-                reply: reply.content.clone(),
-                values,
-            });
-        }
-    }
-    rows
 }
