@@ -186,3 +186,31 @@ fn unwritable_output_directory_is_a_usage_error() {
     );
     assert!(format!("{err:#}").contains("a-file"), "{err:#}");
 }
+
+#[test]
+fn an_empty_comparison_still_renders_every_format() {
+    let mut c = report_fixture::comparison(false);
+    c.metrics.clear();
+    c.breakdowns = Default::default();
+    c.most_changed.clear();
+    c.gates.clear();
+    c.old.battery_hash = None;
+    c.new.battery_hash = None;
+    c.embedding = Some(persona_drift::compare::model::EmbeddingComparison {
+        model: "all-MiniLM-L6-v2".into(),
+        ratio: Some(1.4),
+        ..Default::default()
+    });
+    let model = ReportModel::build(&c, &Default::default()).unwrap();
+    assert_eq!(model.overall_label, "No dimensions compared");
+    assert!(model.embedding.as_ref().unwrap().summary.contains("1.40×"));
+    let t = tempfile::tempdir().unwrap();
+    let written = write_reports(&model, t.path(), &Format::ALL).unwrap();
+    assert!(written.iter().any(|p| p.ends_with("card.png")));
+    let card = decode(&t.path().join("card.png"));
+    assert_eq!((card.width, card.height), (1200, 630));
+    let junit = std::fs::read_to_string(t.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("no gates configured") && junit.contains("failures=\"0\""));
+    let html = std::fs::read_to_string(t.path().join("index.html")).unwrap();
+    assert!(html.contains("Limits: what this report cannot see"));
+}

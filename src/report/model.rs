@@ -900,7 +900,9 @@ impl ReportModel {
                 Overall::Changed,
                 format!("Changed: {n_changed} of {} dimensions", dimensions.len()),
             )
-        } else if n_unchanged == dimensions.len() && !dimensions.is_empty() {
+        } else if dimensions.is_empty() {
+            (Overall::Inconclusive, "No dimensions compared".to_string())
+        } else if n_unchanged == dimensions.len() {
             (Overall::Unchanged, "No change detected".to_string())
         } else {
             (
@@ -1138,7 +1140,20 @@ impl ReportModel {
         let glossary = glossary(&all);
         let limits = limits(c);
 
-        let embedding = inputs.embedding.as_ref().map(|e| embedding_view(e, c));
+        let embedding = match (&inputs.embedding, &c.embedding) {
+            (Some(e), _) => Some(embedding_view(e, c)),
+            // Only the overall numbers from the comparison: a summary without the per-probe chart.
+            (None, Some(emb)) => Some(embedding_view(
+                &EmbeddingInput {
+                    model: emb.model.clone(),
+                    probes: vec![],
+                    auc: None,
+                    auc_p: None,
+                },
+                c,
+            )),
+            (None, None) => None,
+        };
         let keywords = inputs.keywords.as_ref().map(|k| {
             let conv = |v: &[KeyTermInput]| {
                 v.iter()
@@ -1308,11 +1323,15 @@ fn embedding_view(e: &EmbeddingInput, c: &Comparison) -> EmbeddingView {
         .collect();
     probes.sort_by(|a, b| b.ratio.total_cmp(&a.ratio).then(a.probe_id.cmp(&b.probe_id)));
     let n_changed = probes.iter().filter(|p| p.verdict == Verdict::Changed).count();
-    let mut summary = format!(
-        "{n_changed} of {} probes drifted in meaning beyond the model's own run-to-run variation (model: {}).",
-        probes.len(),
-        e.model
-    );
+    let mut summary = if probes.is_empty() {
+        format!("Semantic drift measured with {}.", e.model)
+    } else {
+        format!(
+            "{n_changed} of {} probes drifted in meaning beyond the model's own run-to-run variation (model: {}).",
+            probes.len(),
+            e.model
+        )
+    };
     if let Some(emb) = &c.embedding {
         if let Some(r) = emb.ratio {
             summary.push_str(&format!(
