@@ -47,20 +47,40 @@ pub fn render_svg(m: &ReportModel) -> String {
         o,
         "<text x=\"56\" y=\"66\" font-size=\"24\" fill=\"#555555\">persona-drift · how did the personality change?</text>\n"
     );
-    // Model names.
-    let (old_name, old_size) = fit(&m.old.model_requested, 470.0, 44.0, 22.0);
-    let (new_name, new_size) = fit(&m.new.model_requested, 470.0, 44.0, 22.0);
-    let size = old_size.min(new_size);
-    let _ = write!(
-        o,
-        "<text x=\"56\" y=\"130\" font-size=\"{size}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n\
-         <text x=\"600\" y=\"130\" font-size=\"{size}\" font-weight=\"bold\" fill=\"#333333\" text-anchor=\"middle\">→</text>\n\
-         <text x=\"644\" y=\"130\" font-size=\"{size}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n",
-        hex(OLD_COLOUR),
-        xml(&old_name),
-        hex(NEW_COLOUR),
-        xml(&new_name)
-    );
+    // Model names: side by side when they fit at a readable size, else one per line.
+    let bold_em = 0.68;
+    let side_by_side = [&m.old.model_requested, &m.new.model_requested]
+        .iter()
+        .all(|n| n.chars().count() as f64 * 30.0 * bold_em <= 490.0);
+    if side_by_side {
+        let (old_name, old_size) = fit_em(&m.old.model_requested, 490.0, 44.0, 30.0, bold_em);
+        let (new_name, new_size) = fit_em(&m.new.model_requested, 490.0, 44.0, 30.0, bold_em);
+        let size = old_size.min(new_size);
+        let _ = write!(
+            o,
+            "<text x=\"56\" y=\"130\" font-size=\"{size}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n\
+             <text x=\"600\" y=\"130\" font-size=\"{size}\" font-weight=\"bold\" fill=\"#333333\" text-anchor=\"middle\">→</text>\n\
+             <text x=\"644\" y=\"130\" font-size=\"{size}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n",
+            hex(OLD_COLOUR),
+            xml(&old_name),
+            hex(NEW_COLOUR),
+            xml(&new_name)
+        );
+    } else {
+        let (old_name, old_size) = fit_em(&m.old.model_requested, 1088.0, 30.0, 18.0, bold_em);
+        let (new_name, new_size) = fit_em(&m.new.model_requested, 1040.0, 30.0, 18.0, bold_em);
+        let size = old_size.min(new_size);
+        let _ = write!(
+            o,
+            "<text x=\"56\" y=\"108\" font-size=\"{size}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n\
+             <text x=\"56\" y=\"146\" font-size=\"{size}\" font-weight=\"bold\" fill=\"#333333\">→</text>\n\
+             <text x=\"100\" y=\"146\" font-size=\"{size}\" font-weight=\"bold\" fill=\"{}\">{}</text>\n",
+            hex(OLD_COLOUR),
+            xml(&old_name),
+            hex(NEW_COLOUR),
+            xml(&new_name)
+        );
+    }
     if m.old.model_requested == m.new.model_requested {
         let mut line = format!("runs “{}” → “{}”", m.old.label, m.new.label);
         if m.old.models_reported != m.new.models_reported {

@@ -26,12 +26,17 @@ pub fn render(m: &ReportModel) -> String {
     if m.identity.warning {
         let _ = writeln!(
             o,
-            "> [!WARNING]\n> **{}** {}\n",
+            "> [!WARNING]\n> **{}.** {}\n",
             md(&m.identity.title),
             md(&m.identity.message)
         );
     } else {
-        let _ = writeln!(o, "> {} {}\n", md(&m.identity.title), md(&m.identity.message));
+        let _ = writeln!(
+            o,
+            "> **{}.** {}\n",
+            md(&m.identity.title),
+            md(&m.identity.message)
+        );
     }
     let _ = writeln!(o, "**{}.** {}\n", md(&m.overall_label), md(&m.headline));
     if !m.dimensions.is_empty() {
