@@ -401,3 +401,8 @@ pub fn render(m: &ReportModel, charts: &[Chart]) -> String {
     );
     o
 }
+
+/// The page from the model alone (renders the charts itself).
+pub fn render_page(m: &ReportModel) -> anyhow::Result<String> {
+    Ok(render(m, &super::charts::render_all(m)?))
+}
