@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 &mut out,
             )
         }
+        Command::Report(args) => return crate::report::cmd::run(args, cli.quiet, &mut out),
     }
     Ok(Exit::Success)
 }

@@ -29,6 +29,23 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run the old and the new model (reusing complete run directories), then compare.
     Check(CheckArgs),
+    /// Write the reports (HTML, PNG, Markdown, JSON, CSV, JUnit) again from a saved comparison.json.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// A comparison.json written by `compare`.
+    pub comparison: PathBuf,
+    /// Output directory (default: reports/<old>-vs-<new>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Formats to write: a comma-separated list of html, png, md, json, csv, junit (or all).
+    #[arg(long, default_value = "html,png,md,json,csv,junit")]
+    pub format: String,
+    /// Open the HTML report in the default browser afterwards.
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,5 +9,6 @@ pub mod compare;
 pub mod error;
 pub mod probes;
 pub mod probes_cmd;
+pub mod report;
 pub mod score;
 pub mod store;
