@@ -5,8 +5,11 @@
 
 pub mod app;
 pub mod cli;
+pub mod collect;
+pub mod config;
 pub mod error;
 pub mod probes;
 pub mod probes_cmd;
+pub mod progress;
 pub mod score;
 pub mod store;

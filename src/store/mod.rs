@@ -8,6 +8,9 @@
 //!                                 and flushed as each ends; a torn last line is ignored
 //! ```
 
+mod latest;
+pub use latest::latest_records;
+
 use crate::error::Exit;
 use crate::probes::Battery;
 use serde::{Deserialize, Serialize};
