@@ -22,15 +22,14 @@ pub fn run(args: &RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<E
     let progress_thread = std::thread::spawn(move || rt.block_on(handle));
     let result = collect_blocking(&settings, &battery, &run, Some(tx));
     let _ = progress_thread.join();
-    let summary = result?;
-    if !quiet && !summary.errors.is_empty() && summary.stopped.is_none() {
+    let summary: RunSummary = result?.into_result(settings.min_finished)?;
+    if !quiet && !summary.errors.is_empty() {
         eprintln!(
             "{} conversation(s) failed this time:{}",
             summary.newly_failed,
             summary.error_lines(10)
         );
     }
-    let summary: RunSummary = summary.into_result(settings.min_finished)?;
     let models = if summary.models_reported.is_empty() {
         "none reported".to_string()
     } else {

@@ -581,7 +581,9 @@ pub async fn collect(
                         "stopping: no new conversations; in-flight ones are abandoned, finished ones are kept"
                             .to_string()
                     }
-                    StopReason::Fatal(m) => format!("stopping the run: {m}"),
+                    StopReason::Fatal(_) => {
+                        "stopping the run: an error every further request would hit (below)".to_string()
+                    }
                 }));
             }
         }
