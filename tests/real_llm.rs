@@ -82,8 +82,21 @@ fn real_llm_run_produces_real_differing_replies() {
     let out = assert_cmd::Command::cargo_bin("persona-drift")
         .unwrap()
         .env_remove("OPENAI_API_KEY")
-        .args(["run", "--model", &format!("openai-compatible:smollm2@{}", url.trim())])
-        .args(["--label", "real", "--samples", "2", "--max-tokens", "32", "--temperature", "0.9"])
+        .args([
+            "run",
+            "--model",
+            &format!("openai-compatible:smollm2@{}", url.trim()),
+        ])
+        .args([
+            "--label",
+            "real",
+            "--samples",
+            "2",
+            "--max-tokens",
+            "32",
+            "--temperature",
+            "0.9",
+        ])
         .args(["--seed", "11", "--concurrency", "2", "--timeout", "120"])
         .arg("--probes")
         .arg(dir.path().join("probes"))
@@ -122,8 +135,12 @@ fn real_llm_run_produces_real_differing_replies() {
         }
     }
     let distinct: BTreeSet<&String> = contents.iter().collect();
-    assert!(distinct.len() * 4 >= contents.len() * 3, "replies barely differ: {contents:#?}");
-    let m: Value = serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        distinct.len() * 4 >= contents.len() * 3,
+        "replies barely differ: {contents:#?}"
+    );
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["counts"]["finished"], 6);
     assert!(!m["models_reported"].as_object().unwrap().is_empty());
     eprintln!("real replies, e.g.: {:?}", &contents[..2]);

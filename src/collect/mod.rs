@@ -535,43 +535,57 @@ pub async fn collect(
     let (mut newly_finished, mut newly_failed) = (0u64, 0u64);
     let mut last_manifest = Instant::now();
     let mut announced_stop = false;
-    while let Some(out) = res_rx.recv().await {
-        match out {
-            Outcome::Record(r) => {
-                writer.append(&r)?;
-                ledger.add(&r);
-                match r.status {
-                    Status::Finished => {
-                        newly_finished += 1;
-                        emit(Event::ConversationFinished {
-                            probe_id: r.probe_id.clone(),
-                            sample: r.sample,
-                        });
+    while let Some(first) = res_rx.recv().await {
+        // Group commit: write every record that is ready with one fsync.
+        let mut batch = vec![first];
+        while let Ok(more) = res_rx.try_recv() {
+            batch.push(more);
+        }
+        let ready: Vec<Record> = batch
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Record(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        writer.append_batch(&ready)?;
+        for out in batch {
+            match out {
+                Outcome::Record(r) => {
+                    ledger.add(&r);
+                    match r.status {
+                        Status::Finished => {
+                            newly_finished += 1;
+                            emit(Event::ConversationFinished {
+                                probe_id: r.probe_id.clone(),
+                                sample: r.sample,
+                            });
+                        }
+                        Status::Failed => {
+                            newly_failed += 1;
+                            let e = r.error.clone().unwrap_or_default();
+                            *errors.entry(e.clone()).or_default() += 1;
+                            emit(Event::ConversationFailed {
+                                probe_id: r.probe_id.clone(),
+                                sample: r.sample,
+                                error: e,
+                            });
+                        }
                     }
-                    Status::Failed => {
-                        newly_failed += 1;
-                        let e = r.error.clone().unwrap_or_default();
-                        *errors.entry(e.clone()).or_default() += 1;
-                        emit(Event::ConversationFailed {
-                            probe_id: r.probe_id.clone(),
-                            sample: r.sample,
-                            error: e,
-                        });
+                    if last_manifest.elapsed() >= Duration::from_millis(500) {
+                        manifest.counts = ledger.counts(battery, settings.samples);
+                        manifest.models_reported = ledger.models.clone();
+                        manifest.system_fingerprints = ledger.fingerprints.clone();
+                        run.write_manifest(&manifest)?;
+                        last_manifest = Instant::now();
                     }
                 }
-                if last_manifest.elapsed() >= Duration::from_millis(500) {
-                    manifest.counts = ledger.counts(battery, settings.samples);
-                    manifest.models_reported = ledger.models.clone();
-                    manifest.system_fingerprints = ledger.fingerprints.clone();
-                    run.write_manifest(&manifest)?;
-                    last_manifest = Instant::now();
+                Outcome::Fatal(msg) => {
+                    *errors.entry(msg.clone()).or_default() += 1;
+                    cancel.stop(StopReason::Fatal(msg));
                 }
+                Outcome::Abandoned => {}
             }
-            Outcome::Fatal(msg) => {
-                *errors.entry(msg.clone()).or_default() += 1;
-                cancel.stop(StopReason::Fatal(msg));
-            }
-            Outcome::Abandoned => {}
         }
         if !announced_stop {
             if let Some(reason) = cancel.reason() {
