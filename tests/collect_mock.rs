@@ -482,3 +482,43 @@ fn config_file_supplies_settings_and_flags_win() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn the_same_rejection_everywhere_stops_the_run_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let probes = battery(dir.path(), 20, 1, false);
+    let mock = Mock::start(|_, _| {
+        MockReply::json(
+            400,
+            json!({"error": {"message": "temperature must be at most 1 for this model"}}),
+        )
+    });
+    let out = cmd()
+        .env("TEST_KEY", KEY)
+        .args([
+            "run",
+            "--model",
+            &spec(&mock),
+            "--label",
+            "t",
+            "--samples",
+            "5",
+            "--concurrency",
+            "1",
+        ])
+        .arg("--probes")
+        .arg(&probes)
+        .arg("--out")
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("rejected the first 5 conversations"), "{err}");
+    assert!(err.contains("temperature must be at most 1"), "{err}");
+    assert!(
+        mock.count() <= 6,
+        "{} of 100 conversations were sent",
+        mock.count()
+    );
+}

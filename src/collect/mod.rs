@@ -29,6 +29,9 @@ use tokio::sync::{mpsc, watch, Semaphore};
 
 pub use retry::{parse_retry_after, Failure};
 
+/// After this many identical 4xx rejections with no finished conversation, the run stops.
+pub const SAME_REJECTION_LIMIT: u64 = 5;
+
 /// Why a run stopped early.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StopReason {
@@ -564,7 +567,17 @@ pub async fn collect(
                         Status::Failed => {
                             newly_failed += 1;
                             let e = r.error.clone().unwrap_or_default();
-                            *errors.entry(e.clone()).or_default() += 1;
+                            let seen = errors.entry(e.clone()).or_default();
+                            *seen += 1;
+                            // The same client error on every request and no success yet (e.g. a
+                            // parameter the API rejects): stop instead of failing every conversation.
+                            if *seen >= SAME_REJECTION_LIMIT && newly_finished == 0 && e.starts_with("HTTP 4")
+                            {
+                                cancel.stop(StopReason::Fatal(format!(
+                                    "the API rejected the first {seen} conversations with the same error and none \
+                                     succeeded: {e}"
+                                )));
+                            }
                             emit(Event::ConversationFailed {
                                 probe_id: r.probe_id.clone(),
                                 sample: r.sample,
