@@ -522,3 +522,29 @@ fn the_same_rejection_everywhere_stops_the_run_early() {
         mock.count()
     );
 }
+
+#[test]
+fn rpm_spaces_requests_and_quiet_prints_nothing_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let probes = battery(dir.path(), 4, 1, false);
+    let mock = Mock::start(|_, s| openai_ok(s));
+    let out = cmd()
+        .env("TEST_KEY", KEY)
+        .args(["--quiet", "run", "--model", &spec(&mock), "--label", "t", "--samples", "1"])
+        .args(["--concurrency", "4", "--rpm", "240"])
+        .arg("--probes")
+        .arg(&probes)
+        .arg("--out")
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen = mock.seen();
+    assert_eq!(seen.len(), 4);
+    // 240 per minute: one every 250 ms, although all four could go at once.
+    for w in seen.windows(2) {
+        let gap = w[1].at - w[0].at;
+        assert!(gap >= Duration::from_millis(200), "{gap:?}");
+    }
+}
