@@ -530,7 +530,16 @@ fn rpm_spaces_requests_and_quiet_prints_nothing_on_stderr() {
     let mock = Mock::start(|_, s| openai_ok(s));
     let out = cmd()
         .env("TEST_KEY", KEY)
-        .args(["--quiet", "run", "--model", &spec(&mock), "--label", "t", "--samples", "1"])
+        .args([
+            "--quiet",
+            "run",
+            "--model",
+            &spec(&mock),
+            "--label",
+            "t",
+            "--samples",
+            "1",
+        ])
         .args(["--concurrency", "4", "--rpm", "240"])
         .arg("--probes")
         .arg(&probes)
