@@ -30,6 +30,8 @@ pub enum Event {
         wait: Duration,
         reason: String,
     },
+    /// The wait announced by `Retrying` is over; the request is being sent again.
+    RetryStarted,
     ConversationFinished {
         probe_id: String,
         sample: u32,
@@ -77,6 +79,8 @@ pub struct Tally {
     pub done: u64,
     pub failed: u64,
     pub retries: u64,
+    /// Requests waiting to be retried right now.
+    pub retrying: u64,
 }
 
 impl Tally {
@@ -89,18 +93,22 @@ impl Tally {
                 self.already = *done;
                 self.to_run = *to_run;
             }
-            Event::Retrying { .. } => self.retries += 1,
+            Event::Retrying { .. } => {
+                self.retries += 1;
+                self.retrying += 1;
+            }
+            Event::RetryStarted => self.retrying = self.retrying.saturating_sub(1),
             Event::ConversationFinished { .. } => self.done += 1,
             Event::ConversationFailed { .. } => self.failed += 1,
             _ => {}
         }
     }
 
-    /// `12/40 done, 1 failed, 3 retries`.
+    /// `12/40 done, 1 failed, 2 retrying (3 retries so far)`.
     pub fn line(&self) -> String {
         format!(
-            "{}/{} done, {} failed, {} retries",
-            self.done, self.to_run, self.failed, self.retries
+            "{}/{} done, {} failed, {} retrying ({} retries so far)",
+            self.done, self.to_run, self.failed, self.retrying, self.retries
         )
     }
 }
@@ -172,7 +180,7 @@ fn draw_bar(bar: &mut Option<ProgressBar>, t: &Tally, e: &Event) {
     }
     if let Some(b) = bar {
         b.set_position(t.done + t.failed);
-        b.set_message(format!("· {} failed · {} retries", t.failed, t.retries));
+        b.set_message(format!("· {} failed · {} retrying", t.failed, t.retrying));
     }
 }
 
@@ -244,6 +252,8 @@ mod tests {
             (t.total, t.already, t.to_run, t.done, t.failed, t.retries),
             (10, 4, 6, 1, 1, 1)
         );
-        assert_eq!(t.line(), "1/6 done, 1 failed, 1 retries");
+        assert_eq!(t.line(), "1/6 done, 1 failed, 1 retrying (1 retries so far)");
+        t.apply(&Event::RetryStarted);
+        assert_eq!(t.retrying, 0);
     }
 }

@@ -208,6 +208,7 @@ pub(super) async fn send(
                     _ = ctx.cancel.stopped() => return Err(Failure::Cancelled),
                     _ = tokio::time::sleep(wait) => {}
                 }
+                ctx.emit(Event::RetryStarted);
             }
         }
     }
