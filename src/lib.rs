@@ -5,10 +5,13 @@
 
 pub mod app;
 pub mod cli;
+pub mod collect;
 pub mod compare;
+pub mod config;
 pub mod error;
 pub mod probes;
 pub mod probes_cmd;
+pub mod progress;
 pub mod report;
 pub mod score;
 pub mod store;
