@@ -10,6 +10,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let mut out = stdout.lock();
     match &cli.command {
         Command::Probes(cmd) => crate::probes_cmd::run(cmd, &mut out)?,
+        Command::Import(args) => crate::import::cli::run(args, cli.quiet, &mut out)?,
     }
     Ok(Exit::Success)
 }

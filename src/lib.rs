@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod import;
 pub mod probes;
 pub mod probes_cmd;
 pub mod score;
