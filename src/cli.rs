@@ -29,7 +29,7 @@ pub enum Command {
     /// into run directories that score, compare and report like any other. Runs entirely on
     /// this machine: the importer has no network code and sends nothing anywhere.
     #[command(after_help = IMPORT_HELP)]
-    Import(ImportArgs),
+    Import(Box<ImportArgs>),
 }
 
 const IMPORT_HELP: &str = "\

@@ -8,7 +8,10 @@ const STOPWORDS: &[(&str, &[&str])] = &[
         "en",
         &[
             "the", "and", "is", "are", "you", "i", "to", "of", "it", "that", "was", "with", "for", "this",
-            "what", "my", "have", "be", "not", "do", "can", "a", "in",
+            "what", "my", "have", "be", "not", "do", "can", "a", "in", "about", "please", "how", "why",
+            "your", "just", "would", "should", "could", "there", "they", "from", "will", "when", "don't",
+            "i'm", "it's", "we", "our", "at", "on", "so", "if", "an", "or", "but", "all", "give", "tell",
+            "write", "help", "make", "know", "think", "me",
         ],
     ),
     (
@@ -95,8 +98,11 @@ pub fn detect_language<S: AsRef<str>>(texts: &[S]) -> String {
                 letters += 1;
             }
         }
-        for w in t.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()) {
-            let w = w.to_lowercase();
+        for w in t
+            .split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'))
+            .filter(|w| !w.is_empty())
+        {
+            let w = w.to_lowercase().replace('’', "'");
             for (i, (_, words)) in STOPWORDS.iter().enumerate() {
                 if words.contains(&w.as_str()) {
                     counts[i] += 1;

@@ -594,6 +594,18 @@ pub(crate) fn record_language(opts: &ImportOptions, r: &Record) -> String {
     if let Some(l) = &opts.language {
         return l.clone();
     }
+    // The user side first, so the same prompts get the same language in every run they pair
+    // with; the replies help only when the prompts alone are too short to tell.
+    let user: Vec<&str> = r
+        .messages
+        .iter()
+        .filter(|m| m.role == crate::store::Role::User)
+        .map(|m| m.content.as_str())
+        .collect();
+    let lang = detect_language(&user);
+    if lang != "und" {
+        return lang;
+    }
     let texts: Vec<&str> = r.messages.iter().map(|m| m.content.as_str()).collect();
     detect_language(&texts)
 }

@@ -168,13 +168,16 @@ fn kind_plural(what: &str) -> &'static str {
     }
 }
 
+/// Turn, timestamp and sample of a row.
+pub(crate) type Extras = (Option<f64>, Option<DateTime<Utc>>, Option<u32>);
+
 /// Parse the optional fields of a row from their raw text. `at` names file and line.
 pub(crate) fn parse_extras(
     at: &str,
     turn: Option<&str>,
     timestamp: Option<&str>,
     sample: Option<&str>,
-) -> anyhow::Result<(Option<f64>, Option<DateTime<Utc>>, Option<u32>)> {
+) -> anyhow::Result<Extras> {
     let turn = match turn.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(t) => Some(
