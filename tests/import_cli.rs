@@ -367,6 +367,42 @@ fn promptfoo_one_run_per_provider_paired_by_test() {
 }
 
 #[test]
+fn promptfoo_2023_shape_without_test_index_pairs_by_vars() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("old.json");
+    let result = |prov: &str, q: &str, out: &str| {
+        serde_json::json!({
+            "provider": {"id": prov},
+            "prompt": {"raw": format!("Answer kindly: {q}"), "display": "Answer kindly: {{q}}"},
+            "vars": {"q": q},
+            "response": {"output": out, "tokenUsage": {"total": 3, "prompt": 1, "completion": 2}},
+            "success": true, "score": 1, "latencyMs": 10
+        })
+    };
+    let doc = serde_json::json!({
+        "results": {"version": 1, "results": [
+            result("openai:gpt-3.5-turbo", "How are you?", "Fine, thanks!"),
+            result("openai:gpt-4", "How are you?", "I'm doing well, thank you for asking."),
+            result("openai:gpt-3.5-turbo", "Tell me a joke", "Why did the chicken..."),
+            result("openai:gpt-4", "Tell me a joke", "Here's one..."),
+        ], "table": {"head": {"prompts": [], "vars": ["q"]}, "body": []},
+        "stats": {"successes": 4, "failures": 0}},
+        "config": {}, "shareableUrl": null
+    });
+    std::fs::write(&f, serde_json::to_string(&doc).unwrap()).unwrap();
+    let out = tmp.path().join("runs");
+    import(&[f.to_str().unwrap()], &out).success();
+    assert_eq!(labels(&out), vec!["openai-gpt-3.5-turbo", "openai-gpt-4"]);
+    let a = run(&out, "openai-gpt-3.5-turbo");
+    let b = run(&out, "openai-gpt-4");
+    let ids = |r: &Run| r.records.iter().map(|r| r.probe_id.clone()).collect::<Vec<_>>();
+    assert!(ids(&a)[0].starts_with("vars-"));
+    assert_ne!(ids(&a)[0], ids(&a)[1]);
+    assert_eq!(ids(&a), ids(&b));
+    assert_eq!(a.records[0].replies[0].prompt, "Answer kindly: How are you?");
+}
+
+#[test]
 fn csv_with_model_column_and_multiline_fields() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");

@@ -86,8 +86,11 @@ pub fn read_rows(
         if s.is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(s)
-            .map_err(|e| error::usage(format!("{at}: not valid JSON (column {}): {e}", e.column())))?;
+        let v: Value = serde_json::from_str(s).map_err(|e| {
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or("").to_string();
+            error::usage(format!("{at}: not valid JSON (column {}): {msg}", e.column()))
+        })?;
         if !v.is_object() {
             return Err(error::usage(format!(
                 "{at}: expected a JSON object per line, found {}",
