@@ -118,6 +118,9 @@ fn check_chatgpt_by_model(out: &Path, source: &str) {
     assert_eq!(old.info.first_reply_at.as_deref(), Some("2025-06-01T12:00:03Z"));
     assert_eq!(old.manifest.counts.finished, 2);
     assert_eq!(old.manifest.models_reported["gpt-4o"], 3);
+    assert!(persona_drift::import::is_personal_history(&RunDir::new(
+        out.join("gpt-5")
+    )));
 }
 
 #[test]
@@ -295,6 +298,25 @@ fn chatgpt_errors_name_the_json_path() {
         .stderr(predicate::str::contains("the file ends too early"))
         .stderr(predicate::str::contains("(in conversation $.[1])"));
 
+    // The same conversation twice: kept as samples 0 and 1, and said so.
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let twice = serde_json::Value::Array(vec![v[2].clone(), v[2].clone()]);
+    std::fs::write(&bad, serde_json::to_string(&twice).unwrap()).unwrap();
+    let dup_out = tmp.path().join("dup");
+    import(&[bad.to_str().unwrap()], &dup_out).success();
+    let d = run(&dup_out, "gpt-4o");
+    assert_eq!(
+        d.records
+            .iter()
+            .map(|r| (r.probe_id.as_str(), r.sample))
+            .collect::<Vec<_>>(),
+        vec![("c-3", 0), ("c-3", 1)]
+    );
+    assert_eq!(
+        d.info.skipped["repeated ids kept as further samples (not skipped)"],
+        1
+    );
+
     // Not an array at all.
     std::fs::write(&bad, "{\"a\": 1}").unwrap();
     import(&[bad.to_str().unwrap(), "--format", "chatgpt"], &out)
@@ -337,6 +359,9 @@ fn promptfoo_one_run_per_provider_paired_by_test() {
         assert_eq!(x.language, "en");
     }
     assert_eq!(a.info.pairing, "prompt_id");
+    assert!(!persona_drift::import::is_personal_history(&RunDir::new(
+        out.join("gpt-5")
+    )));
 
     // A promptfoo file with the wrong shape names the JSON path.
     let bad = tmp.path().join("pf.json");
@@ -524,6 +549,21 @@ fn jsonl_orders_turns_and_reads_messages_lines() {
     assert_eq!(ft.messages[0].content, "You are a friendly companion.");
     assert_eq!(ft.replies.len(), 2);
     assert_eq!(ft.replies[1].prompt, "Badly, I had a headache.");
+
+    // Two messages-lines with the same id: both kept, the second as sample 1.
+    let dup = tmp.path().join("dup.jsonl");
+    let line =
+        r#"{"id":"x","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}"#;
+    std::fs::write(&dup, format!("{line}\n{line}\n")).unwrap();
+    import(&[dup.to_str().unwrap()], &tmp.path().join("dup")).success();
+    let d = run(&tmp.path().join("dup"), "dup");
+    assert_eq!(
+        d.records
+            .iter()
+            .map(|r| (r.probe_id.as_str(), r.sample))
+            .collect::<Vec<_>>(),
+        vec![("x", 0), ("x", 1)]
+    );
 
     let bad = tmp.path().join("bad.jsonl");
     std::fs::write(

@@ -203,6 +203,14 @@ pub fn read_import_info(run: &RunDir) -> anyhow::Result<Option<ImportInfo>> {
         .map_err(|e| error::usage(format!("{}:{}: not an import.json: {e}", p.display(), e.line())))
 }
 
+/// True when a run is an imported personal history (`pairing = "conversation"`, e.g. a ChatGPT
+/// export): its records are conversations, not shared prompts, so a comparison with it should be
+/// unpaired even where conversation ids coincide (a conversation that switched models appears in
+/// both model runs under one id, with different prompts).
+pub fn is_personal_history(run: &RunDir) -> bool {
+    matches!(read_import_info(run), Ok(Some(info)) if info.pairing == "conversation")
+}
+
 /// One run written by an import.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportedRun {
@@ -635,6 +643,8 @@ struct RunBuild {
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
     topics: TopicMix,
+    /// (probe id, sample) already written: later stages key records by it, so it must be unique.
+    keys: std::collections::HashSet<(String, u32)>,
 }
 
 /// Collects records into output runs keyed by split value, writing each record as it arrives.
@@ -729,12 +739,31 @@ impl Sink {
                     first: None,
                     last: None,
                     topics: TopicMix::default(),
+                    keys: std::collections::HashSet::new(),
                 });
                 self.index.insert(split, self.runs.len() - 1);
                 self.runs.len() - 1
             }
         };
         let run = &mut self.runs[i];
+        let mut sample = record.sample;
+        while run.keys.contains(&(record.probe_id.clone(), sample)) {
+            sample += 1;
+        }
+        let renumbered;
+        let record = if sample != record.sample {
+            *self
+                .skipped
+                .entry("repeated ids kept as further samples (not skipped)".into())
+                .or_default() += 1;
+            let mut r = record.clone();
+            r.sample = sample;
+            renumbered = r;
+            &renumbered
+        } else {
+            record
+        };
+        run.keys.insert((record.probe_id.clone(), sample));
         let mut line = serde_json::to_vec(record).expect("record serialises");
         line.push(b'\n');
         run.writer
