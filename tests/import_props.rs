@@ -19,8 +19,8 @@ fn arb_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
-        (-1e12f64..1e12).prop_map(|f| Value::from(f)),
+        any::<i64>().prop_map(Value::from),
+        (-1e12f64..1e12).prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
         Just(Value::String("a3".into())),
         Just(Value::String("root".into())),
