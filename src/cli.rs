@@ -34,17 +34,21 @@ pub enum Command {
 
 const IMPORT_HELP: &str = "\
 Examples:
-  persona-drift import ~/Downloads/chatgpt-export.zip            # one run per model (gpt-4o, gpt-5, ...)
-  persona-drift import conversations.json --split-by date --before 2025-08-07   # runs 'before' and 'after'
-  persona-drift import answers.csv --prompt-field query --response-field answer --conversation-field id
-  persona-drift import results.json --format promptfoo            # one run per provider, paired by test
+  # A ChatGPT data export: one run per model (runs/gpt-4o, runs/gpt-5, ...)
+  persona-drift import ~/Downloads/chatgpt-export.zip
+  # The same history split at a date into runs/before and runs/after
+  persona-drift import conversations.json --split-by date --before 2025-08-07
+  # Several models' answers to the same questions, paired by the id column
+  persona-drift import answers.csv --prompt-field query --response-field answer
+  # promptfoo results: one run per provider, paired by test
+  persona-drift import results.json
 
---format is inferred when omitted: .zip -> chatgpt, .csv/.tsv -> csv, .jsonl/.ndjson -> jsonl, otherwise
-from the content (an array of conversations with \"mapping\" -> chatgpt, an object with \"results\" ->
-promptfoo, one object per line -> jsonl). An explicit --format always wins.
+--format is inferred when omitted: .zip -> chatgpt, .csv/.tsv -> csv, .jsonl/.ndjson -> jsonl, \
+otherwise from the content (an array of conversations with \"mapping\" -> chatgpt, an object with \
+\"results\" -> promptfoo, one object per line -> jsonl). An explicit --format always wins.
 
-Privacy: everything stays on this machine. The import reads the file and writes run directories under
---out; nothing from it is ever sent anywhere. See docs/import.md.";
+Privacy: everything stays on this machine. The import reads the file and writes run directories \
+under --out; nothing from it is ever sent anywhere. See docs/import.md.";
 
 #[derive(Debug, Subcommand)]
 pub enum ProbesCommand {
