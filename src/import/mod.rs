@@ -1038,3 +1038,39 @@ mod tests {
         assert_eq!(JPath::root().key("a b").to_string(), "$[\"a b\"]");
     }
 }
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    #[test]
+    fn summary_renders_runs_topics_skips_and_next_step() {
+        let mut topics = TopicMix::default();
+        topics.add(Topic::EmotionalSupport);
+        topics.add(Topic::EmotionalSupport);
+        topics.add(Topic::WorkCode);
+        let run = |label: &str, failed: u64| ImportedRun {
+            label: label.into(),
+            path: PathBuf::from("runs").join(label),
+            records: 3,
+            failed,
+            replies: 7,
+            models: BTreeMap::from([(label.to_string(), 7)]),
+            first_reply_at: Some("2025-06-01T12:00:00Z".into()),
+            last_reply_at: Some("2025-08-06T09:30:00Z".into()),
+            topics: topics.clone(),
+        };
+        let s = ImportSummary {
+            format: Format::Chatgpt,
+            source: PathBuf::from("chatgpt-export.zip"),
+            inferred: Some("the .zip extension (a ChatGPT data export)".into()),
+            runs: vec![run("gpt-4o", 0), run("gpt-5", 1)],
+            skipped: BTreeMap::from([
+                ("image parts".to_string(), 2),
+                ("regenerated replies (branches not followed)".to_string(), 5),
+            ]),
+            fields: BTreeMap::new(),
+        };
+        insta::assert_snapshot!(s.render(Path::new("runs")));
+    }
+}
