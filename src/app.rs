@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Report(args) => return crate::report::cmd::run(args, cli.quiet, &mut out),
         Command::Run(args) => return crate::collect::cmd::run(args, cli.quiet, &mut out),
+        Command::Import(args) => crate::import::cli::run(args, cli.quiet, &mut out)?,
     }
     Ok(Exit::Success)
 }

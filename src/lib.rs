@@ -9,6 +9,7 @@ pub mod collect;
 pub mod compare;
 pub mod config;
 pub mod error;
+pub mod import;
 pub mod probes;
 pub mod probes_cmd;
 pub mod progress;
