@@ -10,6 +10,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let mut out = stdout.lock();
     match &cli.command {
         Command::Probes(cmd) => crate::probes_cmd::run(cmd, &mut out)?,
+        Command::Score(a) => crate::score::cmd::run(&a.run, &a.runs_dir, a.all, a.json, &mut out)?,
     }
     Ok(Exit::Success)
 }
