@@ -17,7 +17,8 @@ pub use registry::metrics;
 
 use crate::probes::{Battery, Probe};
 use crate::store::{Record, RunDir, Status};
-use compute::{Ctx, ReplyInput};
+pub use compute::ReplyInput;
+use compute::Ctx;
 use once_cell::sync::Lazy;
 use regex::Regex;
 use registry::{Def, Unit};
@@ -314,4 +315,15 @@ pub fn score_run_with(run: &RunDir, defs: &[Def]) -> anyhow::Result<(RunScores, 
         return Ok((file.scores, report));
     }
     Ok((scores, report))
+}
+
+/// Score one reply from its inputs (every unit). The building block of [`score_record`];
+/// exposed for tests, benchmarks and tools that score text outside a run.
+pub fn score_reply(input: &ReplyInput) -> BTreeMap<String, f64> {
+    let cx = Ctx::new(input);
+    let mut values = BTreeMap::new();
+    for u in Unit::ALL {
+        compute::compute(u, &cx, &mut values);
+    }
+    values
 }
