@@ -97,7 +97,10 @@ fn the_fixture_set_covers_what_the_issue_asks() {
     assert!(topics.len() >= 8, "{topics:?}");
     for o in &f.order {
         for [a, b] in &o.pairs {
-            assert!(ids.contains(a.as_str()) && ids.contains(b.as_str()), "unknown id in {a} / {b}");
+            assert!(
+                ids.contains(a.as_str()) && ids.contains(b.as_str()),
+                "unknown id in {a} / {b}"
+            );
         }
     }
 }
@@ -110,7 +113,11 @@ fn every_expected_ordering_holds() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for o in &f.order {
-        assert!(known.contains(&o.metric), "fixture names unknown metric {}", o.metric);
+        assert!(
+            known.contains(&o.metric),
+            "fixture names unknown metric {}",
+            o.metric
+        );
         for [hi, lo] in &o.pairs {
             let h = scores[hi].get(&o.metric);
             let l = scores[lo].get(&o.metric);
@@ -122,7 +129,12 @@ fn every_expected_ordering_holds() {
         }
     }
     assert!(checked >= 60, "only {checked} orderings");
-    assert!(failures.is_empty(), "{} of {checked} orderings failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} orderings failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -130,7 +142,8 @@ fn warmth_is_a_density_so_shorter_is_not_colder() {
     // The same warm reply padded with neutral text has more words but the same warm markers:
     // raw totals stay equal, the per-100-words dimension drops.
     let base = "I'm so sorry, that sounds really hard. I'm here for you.";
-    let padded = format!("{base} The bus leaves at nine and the station is near the park on the east side of town.");
+    let padded =
+        format!("{base} The bus leaves at nine and the station is near the park on the east side of town.");
     let s = |t: &str| {
         score_reply(&ReplyInput {
             content: t,
@@ -153,7 +166,13 @@ fn languages_without_a_lexicon_are_not_applicable_never_zero() {
         language: "de",
         ..Default::default()
     });
-    for id in ["dim.warmth", "empathy", "vader_compound", "flesch_reading_ease", "dim.formality"] {
+    for id in [
+        "dim.warmth",
+        "empathy",
+        "vader_compound",
+        "flesch_reading_ease",
+        "dim.formality",
+    ] {
         assert!(!s.contains_key(id), "{id} should be absent for German: {s:?}");
     }
     assert!(s["words"] > 0.0 && s.contains_key("dim.verbosity") && s.contains_key("dim.structure"));

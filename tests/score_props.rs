@@ -5,7 +5,9 @@ use persona_drift::score::{score_reply, ReplyInput};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-const LANGS: &[&str] = &["en", "sv", "nb", "no", "zh", "es", "de", "", "und", "zh-Hant", "EN-gb"];
+const LANGS: &[&str] = &[
+    "en", "sv", "nb", "no", "zh", "es", "de", "", "und", "zh-Hant", "EN-gb",
+];
 
 fn score_all_ways(text: &str, prompt: &str) -> Vec<BTreeMap<String, f64>> {
     let persona = Persona {
@@ -82,7 +84,8 @@ fn empty_string() {
 
 #[test]
 fn one_megabyte_of_text() {
-    let unit = "Oh no, that sounds really hard! I'm here for you. **Dr. Smith** said 3.5 mg. 你好吗？😊\n- item\n\n";
+    let unit =
+        "Oh no, that sounds really hard! I'm here for you. **Dr. Smith** said 3.5 mg. 你好吗？😊\n- item\n\n";
     let text = unit.repeat(1_000_000 / unit.len() + 1);
     assert!(text.len() >= 1_000_000);
     let all = score_all_ways(&text, "hi");
@@ -93,6 +96,9 @@ fn one_megabyte_of_text() {
 #[test]
 fn all_emoji_and_all_markdown() {
     assert_finite(&score_all_ways(&"😊🎉❤️🇸🇪👩‍👩‍👧".repeat(5000), "x"));
-    assert_finite(&score_all_ways(&"# h\n- a\n1. b\n**c**\n```\ncode\n```\n|a|\n|---|\n".repeat(5000), "x"));
+    assert_finite(&score_all_ways(
+        &"# h\n- a\n1. b\n**c**\n```\ncode\n```\n|a|\n|---|\n".repeat(5000),
+        "x",
+    ));
     assert_finite(&score_all_ways(&"```".repeat(3), "x"));
 }

@@ -17,8 +17,8 @@ pub use registry::metrics;
 
 use crate::probes::{Battery, Probe};
 use crate::store::{Record, RunDir, Status};
-pub use compute::ReplyInput;
 use compute::Ctx;
+pub use compute::ReplyInput;
 use once_cell::sync::Lazy;
 use regex::Regex;
 use registry::{Def, Unit};
