@@ -108,6 +108,17 @@ pub fn render(run: &RunDir, scores: &RunScores, report: &CacheReport, all: bool)
         )
     };
     s.push_str(&format!("  {cache}\n"));
+    let estimated = scores
+        .replies
+        .iter()
+        .filter(|r| r.values.get("tokens_estimated") == Some(&1.0))
+        .count();
+    if estimated > 0 {
+        s.push_str(&format!(
+            "  tokens: estimated for {estimated} of {} replies (the provider reported no usage); reported for the rest\n",
+            scores.replies.len()
+        ));
+    }
     if let Some(e) = &report.write_error {
         s.push_str(&format!("  warning: could not write the score cache: {e}\n"));
     }
@@ -121,8 +132,7 @@ pub fn render(run: &RunDir, scores: &RunScores, report: &CacheReport, all: bool)
         .map(|r| r.label.chars().count())
         .max()
         .unwrap_or(5)
-        .max(5)
-        .min(44);
+        .clamp(5, 44);
     let header = format!(
         "\n{:<w_id$}  {:<w_label$}  {:>10}  {:>7}  {:>7}  unit\n",
         "metric", "label", "mean", "replies", "n/a"

@@ -281,6 +281,13 @@ fn is_contraction(w: &str) -> bool {
     }
 }
 
+static RATE_IDS: Lazy<Vec<String>> = Lazy::new(|| {
+    MARKERS
+        .iter()
+        .map(|(c, ..)| format!("{}_per_100w", c.name()))
+        .collect()
+});
+
 fn markers(cx: &Ctx, out: &mut BTreeMap<String, f64>) {
     let words = cx.words();
     let (emoji, warm_emoji) = text::emoji_counts(&cx.prose);
@@ -301,12 +308,11 @@ fn markers(cx: &Ctx, out: &mut BTreeMap<String, f64>) {
         name_hits = mentions(&cx.norm, name, 2) as f64;
         put(out, "user_name", name_hits);
     }
-    for (cat, ..) in MARKERS {
-        let id = cat.name();
+    for ((cat, ..), rate_id) in MARKERS.iter().zip(RATE_IDS.iter()) {
         let n = cx.c(*cat);
-        put(out, id, n);
+        put(out, cat.name(), n);
         if let Some(r) = per100(n, words) {
-            put(out, &format!("{id}_per_100w"), r);
+            put(out, rate_id, r);
         }
     }
     let warm: f64 = WARM.iter().map(|c| cx.c(*c)).sum::<f64>() + warm_emoji as f64 + name_hits;

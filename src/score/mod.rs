@@ -265,6 +265,7 @@ pub fn score_run_with(run: &RunDir, defs: &[Def]) -> anyhow::Result<(RunScores, 
         .collect();
     report.computed = compute_units.iter().map(|u| u.name().to_string()).collect();
 
+    let known: HashSet<&str> = defs.iter().map(|d| d.info.id.as_str()).collect();
     let ids_of = |u: Unit| {
         defs.iter()
             .filter(move |d| d.unit == u)
@@ -292,7 +293,7 @@ pub fn score_run_with(run: &RunDir, defs: &[Def]) -> anyhow::Result<(RunScores, 
                 }
             }
             // Keep only the metrics the registry defines (a custom registry may drop some).
-            values.retain(|k, _| defs.iter().any(|d| &d.info.id == k));
+            values.retain(|k, _| known.contains(k.as_str()));
             replies.push(scores_for(rec, r.turn, values));
         }
     }

@@ -178,9 +178,8 @@ pub fn structure(prose: &str, code_blocks: u32) -> Structure {
         } else if prev_nonblank && b.len() >= 3 && b.iter().all(|&c| c == b'=') {
             // Setext header underline.
             s.headers += 1;
-        } else if b.len() >= 2 && matches!(b[0], b'-' | b'*' | b'+') && b[1] == b' ' {
-            s.bullets += 1;
-        } else if t.starts_with("• ") {
+        } else if (b.len() >= 2 && matches!(b[0], b'-' | b'*' | b'+') && b[1] == b' ') || t.starts_with("• ")
+        {
             s.bullets += 1;
         } else {
             let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
@@ -344,13 +343,11 @@ pub fn sentences(prose: &str) -> (u32, u32, u32) {
                         .map(|k| k + 1)
                         .unwrap_or(0);
                     let word = &prose[word_start..pos];
-                    if immediate.is_some_and(|d| d.is_ascii_digit() || d.is_alphabetic()) {
-                        is_end = false; // 3.5, e.g (inner), example.com
-                    } else if word.chars().count() == 1 && word.chars().all(|ch| ch.is_uppercase()) {
-                        is_end = false; // J. Smith
-                    } else if is_abbreviation(word) {
-                        is_end = false;
-                    } else if next.is_some_and(|d| d.is_lowercase()) {
+                    // 3.5, e.g (inner), example.com / J. Smith / Dr. / next word lower-case.
+                    let inner = immediate.is_some_and(|d| d.is_ascii_digit() || d.is_alphabetic());
+                    let initial = word.chars().count() == 1 && word.chars().all(|ch| ch.is_uppercase());
+                    let lower_next = next.is_some_and(|d| d.is_lowercase());
+                    if inner || initial || lower_next || is_abbreviation(word) {
                         is_end = false;
                     }
                 }
@@ -437,18 +434,27 @@ pub fn syllables_en(word: &str) -> u32 {
     if letters == 0 {
         return 1;
     }
-    let lw: Vec<u8> = w
-        .iter()
-        .filter(|c| c.is_ascii_alphabetic())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let n = lw.len();
-    if n > 2 && lw[n - 1] == b'e' && !(lw[n - 2] == b'l' && !is_v(lw[n - 3])) && !is_v(lw[n - 2]) && count > 1
-    {
-        count -= 1;
+    // The last three letters, without allocating.
+    let mut tail = [0u8; 3];
+    let mut k = 0;
+    for &c in w.iter().rev() {
+        if c.is_ascii_alphabetic() {
+            tail[2 - k] = c.to_ascii_lowercase();
+            k += 1;
+            if k == 3 {
+                break;
+            }
+        }
     }
-    if n > 2 && lw.ends_with(b"ed") && !matches!(lw[n - 3], b't' | b'd') && count > 1 && !is_v(lw[n - 3]) {
-        count -= 1;
+    if k == 3 {
+        let [a, b, c] = tail;
+        // Silent final "e" (not "-le" after a consonant): make, table has 2.
+        let silent_e = c == b'e' && (b != b'l' || is_v(a)) && !is_v(b);
+        // "-ed" not after t/d: walked, but wanted keeps it.
+        let silent_ed = b == b'e' && c == b'd' && !matches!(a, b't' | b'd') && !is_v(a);
+        if (silent_e || silent_ed) && count > 1 {
+            count -= 1;
+        }
     }
     count.max(1)
 }
