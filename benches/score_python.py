@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Python baseline for benches/score.rs: the same corpus scored with textstat + vaderSentiment.
 
-    scripts/score-setup.sh                      # pip install vaderSentiment==3.3.2 textstat==0.7.13
+    scripts/score-setup.sh                      # pip install vaderSentiment==3.3.2 textstat==0.7.8 "setuptools<81"
     cargo bench --bench score                   # writes target/score-bench-corpus.jsonl
     python3 benches/score_python.py target/score-bench-corpus.jsonl
 
@@ -44,8 +44,14 @@ def main(path):
     for r in replies:
         analyzer.polarity_scores(r)
     v = time.perf_counter() - t
-    print(f"python textstat+vaderSentiment: {len(replies)} replies in {best:.3f} s (best of 3, 1 thread) "
-          f"= {len(replies) / best:.0f} replies/s; VADER alone {len(replies) / v:.0f} replies/s")
+    t = time.perf_counter()
+    for r in replies:
+        (textstat.flesch_reading_ease(r), textstat.flesch_kincaid_grade(r), textstat.lexicon_count(r),
+         textstat.sentence_count(r), textstat.syllable_count(r))
+    ts = time.perf_counter() - t
+    print(f"python textstat {textstat.__version__ if hasattr(textstat, '__version__') else ''}+vaderSentiment: "
+          f"{len(replies)} replies in {best:.3f} s (best of 3, 1 thread) = {len(replies) / best:.0f} replies/s; "
+          f"VADER alone {len(replies) / v:.0f} replies/s; textstat alone {len(replies) / ts:.0f} replies/s")
 
 
 if __name__ == "__main__":

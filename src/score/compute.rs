@@ -351,7 +351,8 @@ fn readability(cx: &Ctx, out: &mut BTreeMap<String, f64>) {
         put(out, "fk_grade", 0.39 * wps + 11.8 * spw - 15.59);
     }
     let ws: Vec<&str> = cx.toks.iter().map(|t| cx.word(t)).collect();
-    let mut seen = HashSet::with_capacity(64);
+    let mut seen = text::WordSet::default();
+    seen.reserve(64);
     put_opt(out, "mtld", text::mtld(&ws, &mut seen));
 }
 

@@ -7,7 +7,7 @@
 //! letters must match whole words; CJK phrases match anywhere.
 
 use super::text::{is_cjk, Lang};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use once_cell::sync::Lazy;
 
 /// Marker categories. The order is the index into [`Counts`].
@@ -230,6 +230,7 @@ impl Lexicon {
             ac.push(
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostLongest)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(s)
                     .map_err(|e| e.to_string())?,
             );

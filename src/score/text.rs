@@ -339,8 +339,10 @@ pub fn sentences(prose: &str) -> (u32, u32, u32) {
                     let next = chars[j..].iter().map(|x| x.1).find(|c| !c.is_whitespace());
                     let immediate = chars.get(j).map(|x| x.1);
                     let word_start = prose[..pos]
-                        .rfind(|ch: char| ch.is_whitespace() || ch == '(' || ch == '"')
-                        .map(|k| k + 1)
+                        .char_indices()
+                        .rev()
+                        .find(|(_, ch)| ch.is_whitespace() || *ch == '(' || *ch == '"')
+                        .map(|(k, ch)| k + ch.len_utf8())
                         .unwrap_or(0);
                     let word = &prose[word_start..pos];
                     // 3.5, e.g (inner), example.com / J. Smith / Dr. / next word lower-case.
@@ -485,14 +487,35 @@ pub fn emoji_counts(text: &str) -> (u32, u32) {
     (all, warm)
 }
 
+/// FNV-1a: a fast hasher for short words (no HashDoS concern: the keys are one reply's words).
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A set of words with the FNV hasher.
+pub type WordSet<'a> = std::collections::HashSet<&'a str, std::hash::BuildHasherDefault<Fnv>>;
+
 /// MTLD (McCarthy & Jarvis 2010): mean length of sequential word runs that keep the
 /// type/token ratio above 0.72, averaged forwards and backwards. `None` below 10 tokens,
 /// where it is unstable.
-pub fn mtld<'a>(words: &[&'a str], seen: &mut std::collections::HashSet<&'a str>) -> Option<f64> {
+pub fn mtld<'a>(words: &[&'a str], seen: &mut WordSet<'a>) -> Option<f64> {
     if words.len() < 10 {
         return None;
     }
-    let pass = |iter: &mut dyn Iterator<Item = &'a str>, seen: &mut std::collections::HashSet<&'a str>| {
+    let pass = |iter: &mut dyn Iterator<Item = &'a str>, seen: &mut WordSet<'a>| {
         const T: f64 = 0.72;
         seen.clear();
         let mut factors = 0.0;
@@ -611,5 +634,15 @@ mod tests {
             .collect();
         assert!(mtld(&div, &mut seen).unwrap() > mtld(&rep, &mut seen).unwrap());
         assert!(mtld(&rep[..4], &mut seen).is_none());
+    }
+}
+
+#[cfg(test)]
+mod regressions {
+    #[test]
+    fn multibyte_whitespace_before_a_period() {
+        // Found by proptest: U+2000 (3 bytes) before "xv." split a char boundary.
+        assert_eq!(super::sentences("P/:%\u{2000}N xv.z/").0, 1);
+        assert_eq!(super::sentences("a\u{3000}Dr. Smith. Hi.").0, 2);
     }
 }
