@@ -406,3 +406,17 @@ fn cli_score_errors_name_the_run_and_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("transcripts.jsonl:1:"));
 }
+
+#[test]
+fn cli_score_of_a_run_without_finished_conversations_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = make_run(&dir.path().join("empty"), true);
+    std::fs::write(run.transcripts_path(), "").unwrap();
+    Command::cargo_bin("persona-drift")
+        .unwrap()
+        .arg("score")
+        .arg(&run.path)
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("nothing to score"));
+}

@@ -171,11 +171,25 @@ pub fn render(run: &RunDir, scores: &RunScores, report: &CacheReport, all: bool)
 pub fn run(arg: &str, runs_dir: &Path, all: bool, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let run = RunDir::resolve(arg, runs_dir)?;
     let (scores, report) = score_run_with(&run, registry::defs())?;
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &scores)?;
-        writeln!(out)?;
-    } else {
-        out.write_all(render(&run, &scores, &report, all).as_bytes())?;
+    if scores.replies.is_empty() {
+        return Err(crate::error::unmeasurable(format!(
+            "nothing to score: {} has no finished conversation",
+            run.transcripts_path().display()
+        )));
     }
-    Ok(())
+    let written = if json {
+        serde_json::to_vec_pretty(&scores)
+            .map_err(std::io::Error::other)
+            .and_then(|mut b| {
+                b.push(b'\n');
+                out.write_all(&b)
+            })
+    } else {
+        out.write_all(render(&run, &scores, &report, all).as_bytes())
+    };
+    match written.and_then(|_| out.flush()) {
+        // `persona-drift score run | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
