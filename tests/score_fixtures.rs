@@ -202,3 +202,19 @@ fn tokens_say_whether_they_were_reported_or_estimated() {
     let rep = score_reply(&input);
     assert_eq!((rep["tokens"], rep["tokens_estimated"]), (7.0, 0.0));
 }
+
+/// Print the dimensions of every fixture reply: `cargo test --test score_fixtures print_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn print_table() {
+    let f = load();
+    let s = score_all(&f);
+    for (id, v) in &s {
+        let g = |k: &str| v.get(k).map(|x| format!("{x:.1}")).unwrap_or("-".into());
+        println!(
+            "{id:<22} warm {:>5} verb {:>5} struct {:>4} eng {:>4} play {:>5} form {:>5} syc {:>3} pers {:>3} cold {:>3}",
+            g("dim.warmth"), g("dim.verbosity"), g("dim.structure"), g("dim.engagement"), g("dim.playfulness"),
+            g("dim.formality"), g("dim.sycophancy"), g("dim.persona_stability"), g("coldness_markers")
+        );
+    }
+}
