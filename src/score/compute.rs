@@ -294,6 +294,7 @@ fn markers(cx: &Ctx, out: &mut BTreeMap<String, f64>) {
     put(out, "emoji", emoji as f64);
     put_opt(out, "emoji_per_100w", per100(emoji as f64, words));
     put(out, "warm_emoji", warm_emoji as f64);
+    put_opt(out, "warm_emoji_per_100w", per100(warm_emoji as f64, words));
     put(out, "exclamations", cx.exclamations as f64);
     put_opt(
         out,
@@ -307,6 +308,7 @@ fn markers(cx: &Ctx, out: &mut BTreeMap<String, f64>) {
     if let Some(name) = cx.input.user_name {
         name_hits = mentions(&cx.norm, name, 2) as f64;
         put(out, "user_name", name_hits);
+        put_opt(out, "user_name_per_100w", per100(name_hits, words));
     }
     for ((cat, ..), rate_id) in MARKERS.iter().zip(RATE_IDS.iter()) {
         let n = cx.c(*cat);

@@ -328,3 +328,78 @@ pub fn score_reply(input: &ReplyInput) -> BTreeMap<String, f64> {
     }
     values
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Message, Reply, Role};
+
+    fn rec(lang: &str, user: &str, reply: &str) -> Record {
+        Record {
+            probe_id: "p".into(),
+            sample: 0,
+            category: "c".into(),
+            language: lang.into(),
+            status: Status::Finished,
+            messages: vec![Message {
+                role: Role::User,
+                content: user.into(),
+                example: false,
+            }],
+            replies: vec![Reply {
+                turn: 0,
+                prompt: user.into(),
+                content: reply.into(),
+                latency_ms: None,
+                usage: None,
+                finish_reason: None,
+                model: None,
+                system_fingerprint: None,
+                attempts: 1,
+                timestamp: None,
+            }],
+            error: None,
+            seed: None,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn the_users_name_is_found_and_counts_as_warmth() {
+        for (lang, user, reply, name) in [
+            (
+                "en",
+                "Hi, my name is Lena and I'm tired.",
+                "Oh Lena, rest now.",
+                "Lena",
+            ),
+            ("sv", "Hej, jag heter Åsa.", "Hej Åsa!", "Åsa"),
+            ("es", "Hola, me llamo Marta.", "¡Hola, Marta!", "Marta"),
+            ("zh", "你好，我叫小明。", "小明，你好！", "小明"),
+        ] {
+            let r = rec(lang, user, reply);
+            assert_eq!(user_name(&r), Some(name), "{user}");
+            let s = score_record(&r, None);
+            assert_eq!(s[0].values["user_name"], 1.0, "{reply}");
+            assert!(s[0].values["warmth_markers"] >= 1.0);
+        }
+        let r = rec("en", "I'm tired.", "Rest now.");
+        assert_eq!(user_name(&r), None);
+        assert!(!score_record(&r, None)[0].values.contains_key("user_name"));
+    }
+
+    #[test]
+    fn only_the_last_record_per_key_counts_and_only_if_finished() {
+        let a = rec("en", "x", "first");
+        let mut b = rec("en", "x", "second");
+        b.status = Status::Failed;
+        let mut c = rec("en", "x", "third");
+        c.sample = 1;
+        let kept = latest_finished(vec![a.clone(), c.clone(), b]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].replies[0].content, "third");
+        let kept = latest_finished(vec![a, c]);
+        assert_eq!(kept.len(), 2);
+    }
+}
