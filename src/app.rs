@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Report(args) => return crate::report::cmd::run(args, cli.quiet, &mut out),
         Command::Run(args) => return crate::collect::cmd::run(args, cli.quiet, &mut out),
         Command::Import(args) => crate::import::cli::run(args, cli.quiet, &mut out)?,
+        Command::Score(a) => crate::score::cmd::run(&a.run, &a.runs_dir, a.all, a.json, &mut out)?,
     }
     Ok(Exit::Success)
 }

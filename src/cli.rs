@@ -27,6 +27,8 @@ pub enum Command {
     /// Inspect and lint the probe battery.
     #[command(subcommand)]
     Probes(ProbesCommand),
+    /// Score every reply of a run (cached in the run's scores.json) and print a summary.
+    Score(ScoreArgs),
     /// Compare two runs (labels in --runs-dir, or paths): paired statistics, verdicts, gates.
     Compare(CompareArgs),
     /// Run the old and the new model (reusing complete run directories), then compare.
@@ -338,4 +340,19 @@ pub struct ImportArgs {
     /// Replace existing run directories with the same labels.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScoreArgs {
+    /// The run: a path to a run directory, or a label under --runs-dir.
+    pub run: String,
+    /// Where run labels are looked up.
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Show every metric, not only the dimensions and key metrics.
+    #[arg(long)]
+    pub all: bool,
+    /// Print all scores as JSON (the `RunScores` schema) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
