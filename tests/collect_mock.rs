@@ -516,8 +516,10 @@ fn the_same_rejection_everywhere_stops_the_run_early() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("rejected the first 5 conversations"), "{err}");
     assert!(err.contains("temperature must be at most 1"), "{err}");
+    // The stop is decided when the writer has seen 5 rejections; under load the scheduler may have
+    // started a few more conversations by then. What matters: nowhere near all 100 are sent.
     assert!(
-        mock.count() <= 6,
+        mock.count() <= 10,
         "{} of 100 conversations were sent",
         mock.count()
     );
