@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod embed;
 pub mod error;
 pub mod probes;
 pub mod probes_cmd;
