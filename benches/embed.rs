@@ -5,7 +5,8 @@
 //!
 //! The corpus is generated deterministically (seed 2026) and written to
 //! target/embed-bench/corpus.json so the Python script embeds exactly the same texts.
-//! Env: EMBED_BENCH_N (replies, default 1000), EMBED_BENCH_CONFIGS (e.g. "1:32:sorted,2:32:sorted").
+//! Env: EMBED_BENCH_N (replies, default 1000), EMBED_BENCH_CONFIGS (threads:batch:sorted|unsorted:par|mm,
+//! e.g. "1:32:sorted,2:32:sorted:par"; par = whole batches in parallel, mm = threads inside matmuls).
 
 use persona_drift::embed::resolve::{resolve_model_dir, ResolveOptions};
 use persona_drift::embed::{Embedder, LocalEmbedder, LocalOptions};
@@ -88,8 +89,9 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("corpus.json"), serde_json::to_string(&texts)?)?;
     let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
-    let configs = std::env::var("EMBED_BENCH_CONFIGS")
-        .unwrap_or_else(|_| "1:32:sorted,2:32:sorted,2:32:unsorted,2:8:sorted,2:64:sorted".into());
+    let configs = std::env::var("EMBED_BENCH_CONFIGS").unwrap_or_else(|_| {
+        "1:32:sorted,2:32:sorted:par,2:32:sorted:mm,2:32:unsorted:par,2:8:sorted:par,2:64:sorted:par".into()
+    });
     let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
     let probe = LocalEmbedder::load(&dir, LocalOptions::default())?;
     let pieces: usize = refs
@@ -111,12 +113,14 @@ fn main() -> anyhow::Result<()> {
         let threads: usize = parts[0].parse()?;
         let batch: usize = parts[1].parse()?;
         let sorted = parts.get(2).is_none_or(|s| *s == "sorted");
+        let parallel_batches = parts.get(3).is_none_or(|s| *s == "par");
         let m = LocalEmbedder::load(
             &dir,
             LocalOptions {
                 threads: Some(threads),
                 batch_size: batch,
                 sort_by_length: sorted,
+                parallel_batches,
                 ..LocalOptions::default()
             },
         )?;
@@ -126,8 +130,9 @@ fn main() -> anyhow::Result<()> {
         let secs = t.elapsed().as_secs_f64();
         assert_eq!(v.len(), n);
         println!(
-            "{threads:>7} {batch:>6} {:>9} {secs:>10.2} {:>12.1}",
+            "{threads:>7} {batch:>6} {:>9} {:>9} {secs:>10.2} {:>12.1}",
             if sorted { "sorted" } else { "unsorted" },
+            if parallel_batches { "batches" } else { "matmul" },
             n as f64 / secs
         );
     }

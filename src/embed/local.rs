@@ -36,6 +36,9 @@ pub struct LocalOptions {
     pub overlap: usize,
     /// Sort windows by length before batching (default true; false only for measurements).
     pub sort_by_length: bool,
+    /// Run whole batches concurrently, one per thread (true), instead of one batch at a time with the
+    /// threads splitting each matrix product (false).
+    pub parallel_batches: bool,
 }
 
 impl Default for LocalOptions {
@@ -46,6 +49,7 @@ impl Default for LocalOptions {
             max_tokens: 256,
             overlap: 32,
             sort_by_length: true,
+            parallel_batches: true,
         }
     }
 }
@@ -185,10 +189,19 @@ impl LocalEmbedder {
             order.sort_by_key(|&i| std::cmp::Reverse(windows[i].len()));
         }
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); windows.len()];
-        for chunk in order.chunks(self.opts.batch_size) {
+        let chunks: Vec<&[usize]> = order.chunks(self.opts.batch_size).collect();
+        let run = |chunk: &&[usize]| -> anyhow::Result<Vec<Vec<f32>>> {
             let batch: Vec<&[u32]> = chunk.iter().map(|&i| windows[i].as_slice()).collect();
-            let vecs = self.pool.install(|| self.forward(&batch))?;
-            for (&i, v) in chunk.iter().zip(vecs) {
+            self.forward(&batch)
+        };
+        let results: Vec<anyhow::Result<Vec<Vec<f32>>>> = if self.opts.parallel_batches {
+            use rayon::prelude::*;
+            self.pool.install(|| chunks.par_iter().map(run).collect())
+        } else {
+            chunks.iter().map(|c| self.pool.install(|| run(c))).collect()
+        };
+        for (chunk, vecs) in chunks.iter().zip(results) {
+            for (&i, v) in chunk.iter().zip(vecs?) {
                 out[i] = v;
             }
         }

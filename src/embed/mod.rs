@@ -101,3 +101,64 @@ pub fn embedder_from_spec(opts: &EmbedOptions) -> anyhow::Result<Box<dyn Embedde
     }
     Ok(Box::new(RemoteEmbedder::from_spec(spec)?))
 }
+
+impl EmbedOptions {
+    /// From the compare command's flags; None when `--no-embeddings` is given.
+    pub fn from_args(args: &crate::cli::EmbedArgs) -> Option<Self> {
+        (!args.no_embeddings).then(|| EmbedOptions {
+            model_dir: args.embed_model.clone(),
+            spec: args.embedder.clone(),
+            threads: args.embed_threads,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        e: crate::cli::EmbedArgs,
+    }
+
+    #[test]
+    fn flags_map_to_options() {
+        let t = T::try_parse_from([
+            "x",
+            "--embedder",
+            "ollama:nomic-embed-text",
+            "--embed-threads",
+            "1",
+        ])
+        .unwrap();
+        let o = EmbedOptions::from_args(&t.e).unwrap();
+        assert_eq!(o.spec.as_deref(), Some("ollama:nomic-embed-text"));
+        assert_eq!(o.threads, Some(1));
+        let t = T::try_parse_from(["x", "--no-embeddings"]).unwrap();
+        assert!(EmbedOptions::from_args(&t.e).is_none());
+        assert!(T::try_parse_from(["x", "--no-embeddings", "--embedder", "local"]).is_err());
+    }
+
+    #[test]
+    fn bad_spec_and_missing_model_dir_are_usage_errors() {
+        let e = embedder_from_spec(&EmbedOptions {
+            spec: Some("bogus:x".into()),
+            ..Default::default()
+        })
+        .err()
+        .unwrap();
+        assert_eq!(crate::error::exit_code(&e), crate::error::Exit::Usage);
+        let t = tempfile::tempdir().unwrap();
+        let e = embedder_from_spec(&EmbedOptions {
+            model_dir: Some(t.path().into()),
+            ..Default::default()
+        })
+        .err()
+        .unwrap();
+        assert_eq!(crate::error::exit_code(&e), crate::error::Exit::Usage);
+        assert!(format!("{e:#}").contains("model.safetensors"));
+    }
+}
