@@ -105,8 +105,14 @@ fn main() -> anyhow::Result<()> {
         dir.display()
     );
     println!(
-        "{:>7} {:>6} {:>9} {:>10} {:>12}",
-        "threads", "batch", "order", "seconds", "replies/s"
+        "load average before: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    println!(
+        "{:>7} {:>6} {:>9} {:>9} {:>10} {:>12}",
+        "threads", "batch", "order", "parallel", "seconds", "replies/s"
     );
     for cfg in configs.split(',') {
         let parts: Vec<&str> = cfg.split(':').collect();
