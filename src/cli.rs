@@ -356,3 +356,22 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// Embedding flags for `compare` (and `check`): flatten into their argument structs.
+#[derive(Debug, Args, Clone, Default)]
+pub struct EmbedArgs {
+    /// Directory with the local embedding model (config.json, tokenizer.json, model.safetensors);
+    /// default: the user cache, downloaded from the Hugging Face hub on first use.
+    #[arg(long = "embed-model", value_name = "DIR", env = "PERSONA_DRIFT_EMBED_MODEL")]
+    pub embed_model: Option<PathBuf>,
+    /// Embedding model: `local` (all-MiniLM-L6-v2, default), `openai:MODEL`, `ollama:MODEL` or
+    /// `openai-compatible:NAME@http://HOST:PORT/v1`.
+    #[arg(long, value_name = "SPEC")]
+    pub embedder: Option<String>,
+    /// Skip the embedding metrics (semantic drift, classifier test, warmth direction).
+    #[arg(long = "no-embeddings", conflicts_with_all = ["embed_model", "embedder"])]
+    pub no_embeddings: bool,
+    /// Threads for the local embedding model (default: all cores).
+    #[arg(long = "embed-threads", value_name = "N")]
+    pub embed_threads: Option<usize>,
+}

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod collect;
 pub mod compare;
 pub mod config;
+pub mod embed;
 pub mod error;
 pub mod import;
 pub mod probes;
