@@ -60,7 +60,6 @@ otherwise from the content (an array of conversations with \"mapping\" -> chatgp
 Privacy: everything stays on this machine. The import reads the file and writes run directories \
 under --out; nothing from it is ever sent anywhere. See docs/import.md.";
 
-
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     /// A comparison.json written by `compare`.
