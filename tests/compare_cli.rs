@@ -406,53 +406,11 @@ fn same_seed_same_numbers_and_paths_work_as_well_as_labels() {
     );
 }
 
+/// `check` against real collection is tested with mock servers in `tests/check_mock.rs`; here the
+/// checks that come before any collection.
 #[test]
-fn check_reuses_complete_runs_and_gates_apply() {
+fn check_validates_gates_and_keys_before_collecting() {
     let d = tempfile::tempdir().unwrap();
-    let runs = d.path().join("runs");
-    write_run(
-        &runs,
-        &RunSpec::new("openai-gpt-4o-old", "openai:gpt-4o", 20, 3),
-        |p, s, t| (40 + p as i64 + jitter(p, s, t, 1, 3)) as usize,
-    );
-    write_run(
-        &runs,
-        &RunSpec::new("openai-gpt-4o-new", "openai:gpt-4o", 20, 3),
-        |p, s, t| (60 + p as i64 + jitter(p, s, t, 2, 3)) as usize,
-    );
-    cmd(d.path())
-        .args([
-            "check",
-            "--old",
-            "openai:gpt-4o",
-            "--new",
-            "openai:gpt-4o",
-            "--fail-on",
-            "verbosity > 20%",
-        ])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains(
-            "reusing complete run runs/openai-gpt-4o-old",
-        ));
-    assert!(d
-        .path()
-        .join("reports/openai-gpt-4o-old-vs-openai-gpt-4o-new/comparison.json")
-        .is_file());
-    // A missing run cannot be collected by this build: a clear exit 2.
-    cmd(d.path())
-        .args([
-            "check",
-            "--old",
-            "openai:gpt-4o",
-            "--new",
-            "openai:gpt-5",
-            "--old-label",
-            "openai-gpt-4o-old",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no complete run of openai:gpt-5"));
     // Gate syntax is checked before anything runs.
     cmd(d.path())
         .args([
@@ -469,4 +427,12 @@ fn check_reuses_complete_runs_and_gates_apply() {
         .stderr(predicate::str::contains(
             "expected `dimension` or `metric` after `any`",
         ));
+    // No key for the provider: a clear exit 2 naming the variable; nothing is written.
+    cmd(d.path())
+        .env_remove("OPENAI_API_KEY")
+        .args(["check", "--old", "openai:gpt-4o", "--new", "openai:gpt-5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("OPENAI_API_KEY"));
+    assert!(!d.path().join("reports").exists());
 }
