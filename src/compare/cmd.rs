@@ -104,21 +104,50 @@ pub struct Outcome {
 pub fn compare_dirs(old: &RunDir, new: &RunDir, flags: &CompareFlags) -> anyhow::Result<Outcome> {
     let mut opts = config::options(flags)?;
     opts.created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // A personal history (e.g. a ChatGPT export) holds conversations, not shared prompts:
+    // pairing by id would pair unrelated conversations, so the comparison is unpaired.
+    let personal: Vec<&RunDir> = [old, new]
+        .into_iter()
+        .filter(|d| crate::import::is_personal_history(d))
+        .collect();
+    let forced_by_flag = opts.unpaired;
+    if !personal.is_empty() {
+        opts.unpaired = true;
+    }
     let o = load_run(old)?;
     let n = load_run(new)?;
-    let comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    let mut comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    let old_records = old.read_transcripts()?.records;
+    let new_records = new.read_transcripts()?.records;
+    if !personal.is_empty() && !forced_by_flag {
+        let which: Vec<String> = [(old, &o.label), (new, &n.label)]
+            .into_iter()
+            .filter(|(d, _)| personal.iter().any(|p| p.path == d.path))
+            .map(|(_, l)| format!("`{l}`"))
+            .collect();
+        comparison.pairing_note = format!(
+            "unpaired: {} {} an imported personal history (conversations, not the same prompts \
+             asked of both models), so replies are compared as two independent samples; topics may \
+             differ between the sides (see the topic mix)",
+            which.join(" and "),
+            if which.len() == 1 { "is" } else { "are" }
+        );
+    }
+    if comparison.pairing == Pairing::Unpaired {
+        let (or, _) = super::load::latest_records(old_records.clone());
+        let (nr, _) = super::load::latest_records(new_records.clone());
+        comparison.topics = Some(TopicMixes {
+            old: crate::import::topic_mix(&or),
+            new: crate::import::topic_mix(&nr),
+        });
+    }
     let out_dir = flags.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(format!("{}-vs-{}", slug(&o.label), slug(&n.label)))
     });
     let json_path = out_dir.join(COMPARISON_FILE);
     write_json_atomic(&json_path, &comparison)?;
-    let mut replies = reply_rows(&o.label, "old", &old.read_transcripts()?.records, &o.scores);
-    replies.extend(reply_rows(
-        &n.label,
-        "new",
-        &new.read_transcripts()?.records,
-        &n.scores,
-    ));
+    let mut replies = reply_rows(&o.label, "old", &old_records, &o.scores);
+    replies.extend(reply_rows(&n.label, "new", &new_records, &n.scores));
     Ok(Outcome {
         comparison,
         out_dir,
@@ -348,7 +377,23 @@ pub fn terminal_summary(c: &Comparison) -> String {
     } else {
         s.push_str(&format!("model identity: {}\n", c.identity.message));
     }
-    s.push_str(&format!("pairing: {}\n\n", c.pairing_note));
+    s.push_str(&format!("pairing: {}\n", c.pairing_note));
+    if let Some(t) = &c.topics {
+        s.push_str("unpaired comparison: topics may differ; topic mix (share of conversations):\n");
+        for (label, mix) in [(&c.old.label, &t.old), (&c.new.label, &t.new)] {
+            let parts: Vec<String> = mix
+                .rows()
+                .into_iter()
+                .map(|(topic, _, share)| format!("{} {:.0}%", topic.label(), share * 100.0))
+                .collect();
+            s.push_str(&format!(
+                "  {label} ({} conversations): {}\n",
+                mix.total,
+                parts.join(", ")
+            ));
+        }
+    }
+    s.push('\n');
     let header = ["metric", "old", "new", "change", "95% CI", "q", "n", "verdict"];
     let mut rows: Vec<[String; 8]> = Vec::new();
     let shown: Vec<&MetricResult> = c
