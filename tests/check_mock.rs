@@ -192,3 +192,52 @@ fn a_401_from_the_new_model_exits_3() {
     assert_eq!(old.count(), 12, "the baseline was collected first");
     assert!(!d.path().join("rep/comparison.json").exists());
 }
+
+#[test]
+fn ctrl_c_during_check_exits_130_and_keeps_the_finished_conversations() {
+    use std::process::Stdio;
+    let d = tempfile::tempdir().unwrap();
+    battery(d.path(), 10, 1, true);
+    let old = Mock::start(|i, s| warm(i, s).delayed(std::time::Duration::from_millis(200)));
+    let new = Mock::start(curt);
+    let mut c = std_cmd();
+    c.current_dir(d.path())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args([
+            "check",
+            "--old",
+            &spec("warm", &old),
+            "--new",
+            &spec("curt", &new),
+        ])
+        .args(["--old-label", "before", "--new-label", "after", "--samples", "2"])
+        .args(["--concurrency", "2", "--probes", "probes", "--out", "rep"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let transcripts = d.path().join("runs/before/transcripts.jsonl");
+    let start = std::time::Instant::now();
+    while records(&d.path().join("runs/before")).len() < 2 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no records written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(transcripts.is_file());
+    assert_eq!(
+        new.count(),
+        0,
+        "the new model is not queried after an interruption"
+    );
+    assert!(!d.path().join("rep/comparison.json").exists());
+}

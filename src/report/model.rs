@@ -1296,9 +1296,17 @@ impl ReportModel {
     /// The three largest changes (changed verdicts first, then by effect size), for the card.
     pub fn top_changes(&self, n: usize) -> Vec<&MetricView> {
         let mut v: Vec<&MetricView> = self.dimensions.iter().collect();
+        // Changed first, then inconclusive (a change the data could not settle), then
+        // unchanged: an "unchanged" dimension is never shown as one of the largest changes
+        // while an inconclusive one is left out.
+        let rank = |v: Verdict| match v {
+            Verdict::Changed => 0,
+            Verdict::Inconclusive => 1,
+            Verdict::Unchanged => 2,
+        };
         v.sort_by(|a, b| {
-            (b.verdict == Verdict::Changed)
-                .cmp(&(a.verdict == Verdict::Changed))
+            rank(a.verdict)
+                .cmp(&rank(b.verdict))
                 .then(b.magnitude.total_cmp(&a.magnitude))
                 .then(a.label.cmp(&b.label))
         });
