@@ -11,19 +11,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Probes(cmd) => crate::probes_cmd::run(cmd, &mut out)?,
         Command::Compare(args) => {
-            return crate::compare::cmd::run_compare(
-                args,
-                cli.quiet,
-                &crate::compare::cmd::JsonOnly,
-                &mut out,
-            )
+            return crate::compare::cmd::run_compare(args, cli.quiet, &crate::report::cmd::Reports, &mut out)
         }
         Command::Check(args) => {
             return crate::compare::cmd::run_check(
                 args,
                 cli.quiet,
-                &crate::compare::cmd::NotWired,
-                &crate::compare::cmd::JsonOnly,
+                &crate::collect::cmd::Collect { quiet: cli.quiet },
+                &crate::report::cmd::Reports,
                 &mut out,
             )
         }

@@ -32,7 +32,7 @@ pub enum Command {
     /// Compare two runs (labels in --runs-dir, or paths): paired statistics, verdicts, gates.
     Compare(CompareArgs),
     /// Run the old and the new model (reusing complete run directories), then compare.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Write the reports (HTML, PNG, Markdown, JSON, CSV, JUnit) again from a saved comparison.json.
     Report(ReportArgs),
     /// Turn transcripts made elsewhere (CSV, JSONL, a ChatGPT data export, promptfoo results)
@@ -59,7 +59,6 @@ otherwise from the content (an array of conversations with \"mapping\" -> chatgp
 
 Privacy: everything stays on this machine. The import reads the file and writes run directories \
 under --out; nothing from it is ever sent anywhere. See docs/import.md.";
-
 
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
@@ -178,37 +177,93 @@ pub struct CheckArgs {
     /// Directory holding run directories (a cached baseline lives here).
     #[arg(long = "runs-dir", default_value = "runs", value_name = "DIR")]
     pub runs_dir: PathBuf,
-    /// The battery directory.
-    #[arg(long, default_value = "probes")]
-    pub probes: PathBuf,
-    /// Only probes matching this filter.
-    #[arg(long = "probes-filter", value_name = "FILTER")]
-    pub probes_filter: Option<String>,
-    /// Samples per probe (2+ lets compare measure noise).
-    #[arg(long, default_value_t = 3)]
-    pub samples: u32,
-    /// Conversations in flight at once.
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
-    /// Requests per minute limit.
-    #[arg(long)]
-    pub rpm: Option<u32>,
-    #[arg(long)]
-    pub temperature: Option<f64>,
-    #[arg(long = "max-tokens")]
-    pub max_tokens: Option<u32>,
-    /// Sampling seed sent to the API where supported (the statistics seed is --seed).
-    #[arg(long = "run-seed")]
-    pub run_seed: Option<u64>,
-    /// Extra system prompt placed before each probe's persona.
-    #[arg(long = "system-prompt", value_name = "FILE")]
-    pub system_prompt: Option<PathBuf>,
+    /// The run flags, with the same names and defaults as `run` (--probes, --probes-filter,
+    /// --samples, --concurrency, --rpm, --temperature, --top-p, --max-tokens, --system-prompt,
+    /// --timeout, --max-attempts, --api-key-env, --min-finished); `run`'s `--seed` is
+    /// `--run-seed` here because `--seed` seeds the statistics.
+    #[command(flatten)]
+    pub run: CheckRunFlags,
     /// Collect the new run again even if a complete one exists.
     #[arg(long)]
     pub fresh: bool,
     #[command(flatten)]
     pub flags: CompareFlags,
 }
+/// The `run` flags `check` passes on to collection of both models (see [`RunArgs`]).
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckRunFlags {
+    /// The probe battery directory (default: ./probes).
+    #[arg(long, value_name = "DIR")]
+    pub probes: Option<PathBuf>,
+    /// Only probes matching this filter, e.g. `category:grief,lang:sv` or `tag:late-night`.
+    #[arg(long = "probes-filter", value_name = "FILTER")]
+    pub probes_filter: Option<String>,
+    /// Conversations per probe (default 5; 2+ lets compare measure noise).
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u32>,
+    /// Conversations in flight at once (default 8).
+    #[arg(long, value_name = "C")]
+    pub concurrency: Option<usize>,
+    /// At most this many requests per minute (default: no limit).
+    #[arg(long, value_name = "R")]
+    pub rpm: Option<u32>,
+    /// Sampling temperature (default: the API's).
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling top_p (default: the API's).
+    #[arg(long = "top-p", value_name = "P")]
+    pub top_p: Option<f64>,
+    /// Maximum tokens per reply (default: the API's; 1024 for Anthropic).
+    #[arg(long = "max-tokens", value_name = "M")]
+    pub max_tokens: Option<u32>,
+    /// Sampling seed sent to the API where supported (`run --seed`; the statistics seed is --seed).
+    #[arg(long = "run-seed", value_name = "S")]
+    pub run_seed: Option<u64>,
+    /// A file whose text is sent as a system prompt before each probe's persona prompt.
+    #[arg(long = "system-prompt", value_name = "FILE")]
+    pub system_prompt: Option<PathBuf>,
+    /// Seconds before one request is abandoned and retried (default 120).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Attempts per request, first included (default 6).
+    #[arg(long = "max-attempts", value_name = "K")]
+    pub max_attempts: Option<u32>,
+    /// Environment variable holding the API key of both models (a spec's `;key_env=VAR` wins).
+    #[arg(long = "api-key-env", value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Fail (exit 3) when fewer than this fraction of conversations finished (default 0.8).
+    #[arg(long = "min-finished", value_name = "FRACTION")]
+    pub min_finished: Option<f64>,
+}
+
+impl CheckArgs {
+    /// The `run` arguments that collect `spec` into `<runs-dir>/<label>`.
+    pub fn run_args(&self, spec: &str, label: &str) -> RunArgs {
+        let r = &self.run;
+        RunArgs {
+            model: Some(spec.to_string()),
+            label: Some(label.to_string()),
+            probes: r.probes.clone(),
+            probes_filter: r.probes_filter.clone(),
+            samples: r.samples,
+            concurrency: r.concurrency,
+            rpm: r.rpm,
+            temperature: r.temperature,
+            top_p: r.top_p,
+            max_tokens: r.max_tokens,
+            seed: r.run_seed,
+            system_prompt: r.system_prompt.clone(),
+            timeout: r.timeout,
+            max_attempts: r.max_attempts,
+            out: Some(self.runs_dir.clone()),
+            api_key_env: r.api_key_env.clone(),
+            base_url: None,
+            min_finished: r.min_finished,
+            config: self.flags.config.clone(),
+        }
+    }
+}
+
 /// `persona-drift run`: every field is optional so `persona-drift.toml` can supply it.
 #[derive(Debug, Args, Clone, Default)]
 pub struct RunArgs {

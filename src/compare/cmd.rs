@@ -8,6 +8,7 @@ use super::load::load_run;
 use super::model::*;
 use crate::cli::{CheckArgs, CompareArgs, CompareFlags};
 use crate::error::Exit;
+use crate::report::{reply_rows, Format, ReportInputs};
 use crate::store::{write_json_atomic, RunDir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,34 +17,30 @@ use std::path::{Path, PathBuf};
 pub const FORMATS: &[&str] = &["html", "png", "md", "json", "csv", "junit"];
 pub const COMPARISON_FILE: &str = "comparison.json";
 
-/// Renders the formats other than JSON (the report stage). `compare` itself only writes JSON.
-pub trait Renderer {
-    /// Write `formats` (never containing `json`) for `c` into `out_dir`; return the files written.
-    fn render(&self, c: &Comparison, out_dir: &Path, formats: &[String]) -> anyhow::Result<Vec<PathBuf>>;
-    /// Append the Markdown summary to `$GITHUB_STEP_SUMMARY` when it is set.
-    fn step_summary(&self, _c: &Comparison) -> anyhow::Result<()> {
-        Ok(())
-    }
-    /// Open the HTML report (for `--open`).
-    fn open(&self, _out_dir: &Path) -> anyhow::Result<()> {
-        Ok(())
-    }
+/// What the renderer wrote, and the plain-language headline of the report.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub files: Vec<PathBuf>,
+    pub headline: Option<String>,
 }
 
-/// The renderer of this branch: JSON only; other formats are reported as not built in.
-pub struct JsonOnly;
-
-impl Renderer for JsonOnly {
-    fn render(&self, _c: &Comparison, _out: &Path, formats: &[String]) -> anyhow::Result<Vec<PathBuf>> {
-        if !formats.is_empty() {
-            eprintln!(
-                "note: --format {} is rendered by the report stage, which this build does not include; \
-                 wrote comparison.json only",
-                formats.join(",")
-            );
-        }
-        Ok(Vec::new())
+/// Renders the formats other than JSON (the report stage: [`crate::report::cmd::Reports`]).
+/// `compare` itself always writes `comparison.json`.
+pub trait Renderer {
+    /// Write `formats` (never containing JSON) for `c` into `out_dir`; return the files written.
+    fn render(
+        &self,
+        c: &Comparison,
+        inputs: &ReportInputs,
+        out_dir: &Path,
+        formats: &[Format],
+    ) -> anyhow::Result<Rendered>;
+    /// Append the Markdown summary to `$GITHUB_STEP_SUMMARY` when it is set.
+    fn step_summary(&self, _c: &Comparison, _inputs: &ReportInputs) -> anyhow::Result<()> {
+        Ok(())
     }
+    /// Open the HTML report (for `--open`); never fails the run.
+    fn open(&self, _out_dir: &Path) {}
 }
 
 fn slug(s: &str) -> String {
@@ -65,23 +62,32 @@ fn slug(s: &str) -> String {
     }
 }
 
-fn check_formats(flags: &CompareFlags) -> anyhow::Result<Vec<String>> {
+/// The formats to render besides `comparison.json` (always written); no `--format`: all of them.
+fn check_formats(flags: &CompareFlags) -> anyhow::Result<Vec<Format>> {
+    if flags.format.is_empty() {
+        return Ok(Format::ALL.into_iter().filter(|f| *f != Format::Json).collect());
+    }
     let mut out = Vec::new();
     for f in &flags.format {
         let f = f.trim().to_ascii_lowercase();
         if f.is_empty() {
             continue;
         }
-        if !FORMATS.contains(&f.as_str()) {
+        if !FORMATS.contains(&f.as_str()) && f != "all" {
             return Err(crate::error::usage(format!(
-                "--format {f}: unknown format; choose from {}",
+                "--format {f}: unknown format; choose from {} (or all)",
                 FORMATS.join(", ")
             )));
         }
-        if f != "json" && !out.contains(&f) {
-            out.push(f);
+        if f == "all" {
+            out.extend(Format::ALL);
+            continue;
         }
+        out.extend(Format::parse_list(&f)?);
     }
+    out.retain(|f| *f != Format::Json);
+    out.sort();
+    out.dedup();
     Ok(out)
 }
 
@@ -90,24 +96,66 @@ pub struct Outcome {
     pub comparison: Comparison,
     pub out_dir: PathBuf,
     pub json_path: PathBuf,
+    /// What the reports need besides the comparison: every reply with its scores.
+    pub inputs: ReportInputs,
 }
 
 /// Load, score and compare two run directories, and write `comparison.json`.
 pub fn compare_dirs(old: &RunDir, new: &RunDir, flags: &CompareFlags) -> anyhow::Result<Outcome> {
     let mut opts = config::options(flags)?;
     opts.created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // A personal history (e.g. a ChatGPT export) holds conversations, not shared prompts:
+    // pairing by id would pair unrelated conversations, so the comparison is unpaired.
+    let personal: Vec<&RunDir> = [old, new]
+        .into_iter()
+        .filter(|d| crate::import::is_personal_history(d))
+        .collect();
+    let forced_by_flag = opts.unpaired;
+    if !personal.is_empty() {
+        opts.unpaired = true;
+    }
     let o = load_run(old)?;
     let n = load_run(new)?;
-    let comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    let mut comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    let old_records = old.read_transcripts()?.records;
+    let new_records = new.read_transcripts()?.records;
+    if !personal.is_empty() && !forced_by_flag {
+        let which: Vec<String> = [(old, &o.label), (new, &n.label)]
+            .into_iter()
+            .filter(|(d, _)| personal.iter().any(|p| p.path == d.path))
+            .map(|(_, l)| format!("`{l}`"))
+            .collect();
+        comparison.pairing_note = format!(
+            "unpaired: {} {} an imported personal history (conversations, not the same prompts \
+             asked of both models), so replies are compared as two independent samples; topics may \
+             differ between the sides (see the topic mix)",
+            which.join(" and "),
+            if which.len() == 1 { "is" } else { "are" }
+        );
+    }
+    if comparison.pairing == Pairing::Unpaired {
+        let (or, _) = super::load::latest_records(old_records.clone());
+        let (nr, _) = super::load::latest_records(new_records.clone());
+        comparison.topics = Some(TopicMixes {
+            old: crate::import::topic_mix(&or),
+            new: crate::import::topic_mix(&nr),
+        });
+    }
     let out_dir = flags.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(format!("{}-vs-{}", slug(&o.label), slug(&n.label)))
     });
     let json_path = out_dir.join(COMPARISON_FILE);
     write_json_atomic(&json_path, &comparison)?;
+    let mut replies = reply_rows(&o.label, "old", &old_records, &o.scores);
+    replies.extend(reply_rows(&n.label, "new", &new_records, &n.scores));
     Ok(Outcome {
         comparison,
         out_dir,
         json_path,
+        inputs: ReportInputs {
+            replies,
+            ..Default::default()
+        },
     })
 }
 
@@ -136,24 +184,47 @@ pub fn run_compare(
 fn finish(
     o: Outcome,
     flags: &CompareFlags,
-    formats: &[String],
+    formats: &[Format],
     quiet: bool,
     renderer: &dyn Renderer,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let files = renderer.render(&o.comparison, &o.out_dir, formats)?;
-    renderer.step_summary(&o.comparison)?;
+    let rendered = renderer.render(&o.comparison, &o.inputs, &o.out_dir, formats)?;
+    renderer.step_summary(&o.comparison, &o.inputs)?;
     if quiet {
         writeln!(out, "{}", headline(&o.comparison))?;
     } else {
         out.write_all(terminal_summary(&o.comparison).as_bytes())?;
         writeln!(out, "wrote {}", o.json_path.display())?;
-        for f in files {
-            writeln!(out, "wrote {}", f.display())?;
+        let mut charts = 0;
+        for f in &rendered.files {
+            if f.parent().and_then(|p| p.file_name()) == Some("charts".as_ref()) {
+                charts += 1;
+            } else {
+                writeln!(out, "wrote {}", f.display())?;
+            }
+        }
+        if charts > 0 {
+            writeln!(
+                out,
+                "wrote {charts} chart file(s) in {}",
+                o.out_dir.join("charts").display()
+            )?;
+        }
+        let main = o.out_dir.join("index.html");
+        let report = if rendered.files.contains(&main) {
+            main
+        } else {
+            o.out_dir.clone()
+        };
+        writeln!(out, "\nreport: {}", report.display())?;
+        writeln!(out, "{}", headline(&o.comparison))?;
+        if let Some(h) = &rendered.headline {
+            writeln!(out, "{h}")?;
         }
     }
     if flags.open {
-        renderer.open(&o.out_dir)?;
+        renderer.open(&o.out_dir);
     }
     Ok(if o.comparison.summary.gates_fired > 0 {
         Exit::Drift
@@ -169,37 +240,6 @@ pub trait Collector {
     fn is_complete(&self, dir: &RunDir, spec: &str, args: &CheckArgs) -> anyhow::Result<bool>;
     /// Collect (or resume) a run of `spec` into `dir` with the run flags in `args`.
     fn collect(&self, dir: &RunDir, spec: &str, label: &str, args: &CheckArgs) -> anyhow::Result<()>;
-}
-
-/// A manifest-based completeness test: finished_at set, and finished + failed >= expected > 0,
-/// and the requested model matches the spec's model part.
-pub fn manifest_complete(dir: &RunDir, spec: &str) -> anyhow::Result<bool> {
-    if !dir.exists() {
-        return Ok(false);
-    }
-    let m = dir.read_manifest()?;
-    let model = spec.split_once(':').map(|(_, m)| m).unwrap_or(spec);
-    let model = model.split('@').next().unwrap_or(model);
-    Ok(m.finished_at.is_some()
-        && m.counts.expected > 0
-        && m.counts.finished + m.counts.failed >= m.counts.expected
-        && (m.model_requested == model || m.model_requested == spec))
-}
-
-/// The collector of this branch: reuses complete run directories; collecting is not wired.
-pub struct NotWired;
-
-impl Collector for NotWired {
-    fn is_complete(&self, dir: &RunDir, spec: &str, _args: &CheckArgs) -> anyhow::Result<bool> {
-        manifest_complete(dir, spec)
-    }
-    fn collect(&self, dir: &RunDir, spec: &str, _label: &str, _args: &CheckArgs) -> anyhow::Result<()> {
-        Err(crate::error::usage(format!(
-            "check: {} has no complete run of {spec}, and this build cannot collect runs; run \
-             `persona-drift run --model {spec}` first",
-            dir.path.display()
-        )))
-    }
 }
 
 /// Run directory labels for `check`: `--old-label`/`--new-label`, else slugs of the specs
@@ -236,7 +276,23 @@ pub fn run_check(
     let mut dirs = Vec::new();
     for (spec, label, is_new) in [(&args.old, &lo, false), (&args.new, &ln, true)] {
         let dir = RunDir::new(args.runs_dir.join(label));
-        let reuse = !(is_new && args.fresh) && collector.is_complete(&dir, spec, args)?;
+        let fresh = is_new && args.fresh;
+        if fresh && dir.exists() {
+            // Keep the earlier run (it is data someone paid for) beside the new one.
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let aside = args.runs_dir.join(format!("{label}.replaced-{stamp}"));
+            std::fs::rename(&dir.path, &aside).map_err(|e| {
+                crate::error::usage(format!(
+                    "--fresh: cannot move {} aside to {}: {e}",
+                    dir.path.display(),
+                    aside.display()
+                ))
+            })?;
+            if !quiet {
+                writeln!(out, "--fresh: moved the earlier run to {}", aside.display())?;
+            }
+        }
+        let reuse = !fresh && collector.is_complete(&dir, spec, args)?;
         if reuse {
             if !quiet {
                 writeln!(out, "reusing complete run {} ({spec})", dir.path.display())?;
@@ -321,7 +377,23 @@ pub fn terminal_summary(c: &Comparison) -> String {
     } else {
         s.push_str(&format!("model identity: {}\n", c.identity.message));
     }
-    s.push_str(&format!("pairing: {}\n\n", c.pairing_note));
+    s.push_str(&format!("pairing: {}\n", c.pairing_note));
+    if let Some(t) = &c.topics {
+        s.push_str("unpaired comparison: topics may differ; topic mix (share of conversations):\n");
+        for (label, mix) in [(&c.old.label, &t.old), (&c.new.label, &t.new)] {
+            let parts: Vec<String> = mix
+                .rows()
+                .into_iter()
+                .map(|(topic, _, share)| format!("{} {:.0}%", topic.label(), share * 100.0))
+                .collect();
+            s.push_str(&format!(
+                "  {label} ({} conversations): {}\n",
+                mix.total,
+                parts.join(", ")
+            ));
+        }
+    }
+    s.push('\n');
     let header = ["metric", "old", "new", "change", "95% CI", "q", "n", "verdict"];
     let mut rows: Vec<[String; 8]> = Vec::new();
     let shown: Vec<&MetricResult> = c

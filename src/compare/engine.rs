@@ -842,6 +842,7 @@ pub fn build_comparison(
         summary,
         embedding: None,
         warnings,
+        topics: None,
     })
 }
 

@@ -55,6 +55,17 @@ pub struct Comparison {
     /// Human-readable warnings (missing data, torn transcripts, few samples, ...).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The topic mix of each side, for unpaired comparisons (topics may differ between the
+    /// sides, e.g. a personal history before and after an update). Absent when paired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<TopicMixes>,
+}
+
+/// The topic mix of each side of an unpaired comparison (keyword topics, one per conversation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicMixes {
+    pub old: crate::import::TopicMix,
+    pub new: crate::import::TopicMix,
 }
 
 /// Reproducibility box: what one run was.

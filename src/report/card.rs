@@ -97,12 +97,14 @@ pub fn render_svg(m: &ReportModel) -> String {
         );
     }
     // Verdict pill.
-    let (vt, _) = fit(&vtext, 700.0, 30.0, 30.0);
-    let pill_w = (vt.chars().count() as f64 * 30.0 * 0.62 + 48.0).min(1088.0);
+    // Shrink a long verdict ("No clear change (some results inconclusive)") before cutting it.
+    let (vt, vsize) = fit_em(&vtext, 860.0, 30.0, 22.0, 0.64);
+    let pill_w = (vt.chars().count() as f64 * vsize * 0.64 + 48.0).min(1088.0);
     let _ = write!(
         o,
         "<rect x=\"56\" y=\"186\" rx=\"28\" width=\"{pill_w:.0}\" height=\"56\" fill=\"{vcolour}\"/>\n\
-         <text x=\"80\" y=\"225\" font-size=\"30\" font-weight=\"bold\" fill=\"#FFFFFF\">{}</text>\n",
+         <text x=\"80\" y=\"{:.0}\" font-size=\"{vsize:.0}\" font-weight=\"bold\" fill=\"#FFFFFF\">{}</text>\n",
+        214.0 + vsize * 0.36,
         xml(&vt)
     );
     if m.identity.warning {

@@ -76,3 +76,77 @@ pub fn run(args: &ReportArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Resul
     }
     Ok(Exit::Success)
 }
+
+/// The report stage as `compare` and `check` use it: every format from one [`ReportModel`].
+pub struct Reports;
+
+impl Reports {
+    /// Append `markdown` to the file `$GITHUB_STEP_SUMMARY` names (created when missing).
+    pub fn append_step_summary(path: &std::path::Path, markdown: &str) -> anyhow::Result<()> {
+        use std::fs::OpenOptions;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| {
+                error::usage(format!(
+                    "cannot open GITHUB_STEP_SUMMARY file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        let mut text = markdown.to_string();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push('\n');
+        f.write_all(text.as_bytes()).map_err(|e| {
+            error::usage(format!(
+                "cannot write GITHUB_STEP_SUMMARY file {}: {e}",
+                path.display()
+            ))
+        })
+    }
+}
+
+impl crate::compare::cmd::Renderer for Reports {
+    fn render(
+        &self,
+        c: &Comparison,
+        inputs: &ReportInputs,
+        out_dir: &std::path::Path,
+        formats: &[Format],
+    ) -> anyhow::Result<crate::compare::cmd::Rendered> {
+        let model = ReportModel::build(c, inputs)?;
+        let formats: Vec<Format> = formats.iter().copied().filter(|f| *f != Format::Json).collect();
+        let files = write_reports(&model, out_dir, &formats)?;
+        Ok(crate::compare::cmd::Rendered {
+            files,
+            headline: Some(model.headline),
+        })
+    }
+
+    fn step_summary(&self, c: &Comparison, inputs: &ReportInputs) -> anyhow::Result<()> {
+        let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        let model = ReportModel::build(c, inputs)?;
+        // A CI summary that cannot be written must not hide the comparison's own outcome.
+        if let Err(e) =
+            Self::append_step_summary(std::path::Path::new(&path), &super::markdown::render(&model))
+        {
+            eprintln!("warning: {e:#}");
+        }
+        Ok(())
+    }
+
+    fn open(&self, out_dir: &std::path::Path) {
+        let page = out_dir.join("index.html");
+        if !page.is_file() {
+            eprintln!("warning: --open needs the html format; nothing to open");
+            return;
+        }
+        if let Some(msg) = open_in_browser(&page) {
+            eprintln!("warning: {msg}");
+        }
+    }
+}

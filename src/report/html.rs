@@ -244,6 +244,28 @@ pub fn render(m: &ReportModel, charts: &[Chart]) -> String {
         H(&m.identity.title),
         H(&m.identity.message),
     );
+    // Unpaired: the topic mix of each side, so readers can judge.
+    if let Some(t) = &m.topics {
+        let _ = write!(
+            o,
+            "<section class=\"notice\" id=\"topics\" role=\"note\"><strong>Unpaired comparison: topics may differ.</strong> {}\
+             <table><caption>Topic mix (share of conversations)</caption><thead><tr><th scope=\"col\">Topic</th>\
+             <th scope=\"col\">Old ({} conversations)</th><th scope=\"col\">New ({} conversations)</th></tr></thead><tbody>",
+            H(&t.note),
+            t.old_total,
+            t.new_total
+        );
+        for r in &t.rows {
+            let _ = write!(
+                o,
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>",
+                H(&r.topic),
+                H(&r.old_fmt),
+                H(&r.new_fmt)
+            );
+        }
+        o.push_str("</tbody></table></section>\n");
+    }
     // Verdict + headline.
     let vclass = match m.overall {
         Overall::Changed => "changed",

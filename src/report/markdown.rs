@@ -39,6 +39,24 @@ pub fn render(m: &ReportModel) -> String {
         );
     }
     let _ = writeln!(o, "**{}.** {}\n", md(&m.overall_label), md(&m.headline));
+    if let Some(t) = &m.topics {
+        let _ = writeln!(o, "> [!NOTE]\n> {}\n", md(&t.note));
+        let _ = writeln!(
+            o,
+            "| Topic | Old ({} conversations) | New ({} conversations) |\n|---|---:|---:|",
+            t.old_total, t.new_total
+        );
+        for r in &t.rows {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                md(&r.topic),
+                md(&r.old_fmt),
+                md(&r.new_fmt)
+            );
+        }
+        o.push('\n');
+    }
     if !m.dimensions.is_empty() {
         o.push_str("| Dimension | Old | New | Change (95% CI) | Effect size | Verdict |\n");
         o.push_str("|---|---:|---:|---|---|---|\n");

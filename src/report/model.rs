@@ -335,6 +335,70 @@ pub struct ReportModel {
     /// `comparison.json`, serialised once.
     #[serde(skip)]
     pub comparison_json: String,
+    /// Each side's topic mix, for unpaired comparisons (where topics may differ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<TopicsView>,
+}
+
+/// One topic's share on each side.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicRow {
+    pub topic: String,
+    pub old_fmt: String,
+    pub new_fmt: String,
+}
+
+/// The topic mix of both sides of an unpaired comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicsView {
+    /// "Unpaired comparison: topics may differ ..." and why it is unpaired.
+    pub note: String,
+    pub old_total: u64,
+    pub new_total: u64,
+    pub rows: Vec<TopicRow>,
+}
+
+fn topics_view(c: &Comparison) -> Option<TopicsView> {
+    let t = c.topics.as_ref()?;
+    let fmt = |mix: &crate::import::TopicMix, topic: crate::import::Topic| {
+        let n = *mix.counts.get(topic.id()).unwrap_or(&0);
+        format!("{:.0}% ({n})", mix.share(topic) * 100.0)
+    };
+    let rows = crate::import::Topic::ALL
+        .into_iter()
+        .filter(|topic| t.old.counts.contains_key(topic.id()) || t.new.counts.contains_key(topic.id()))
+        .map(|topic| TopicRow {
+            topic: topic.label().to_string(),
+            old_fmt: fmt(&t.old, topic),
+            new_fmt: fmt(&t.new, topic),
+        })
+        .collect();
+    Some(TopicsView {
+        note: format!(
+            "Unpaired comparison: topics may differ between the two sides. {} The topic mix of each \
+             side (keyword topics, share of conversations) lets you judge whether a change comes from \
+             the model or from what was talked about.",
+            upper_first(&c.pairing_note)
+        ),
+        old_total: t.old.total,
+        new_total: t.new.total,
+        rows,
+    })
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => {
+            let mut t: String = f.to_uppercase().collect();
+            t.push_str(c.as_str());
+            if !t.ends_with('.') {
+                t.push('.');
+            }
+            t
+        }
+        None => String::new(),
+    }
 }
 
 // ---------- formatting helpers ----------
@@ -1225,15 +1289,24 @@ impl ReportModel {
             reply_metric_ids,
             replies: inputs.replies.clone(),
             comparison_json,
+            topics: topics_view(c),
         })
     }
 
     /// The three largest changes (changed verdicts first, then by effect size), for the card.
     pub fn top_changes(&self, n: usize) -> Vec<&MetricView> {
         let mut v: Vec<&MetricView> = self.dimensions.iter().collect();
+        // Changed first, then inconclusive (a change the data could not settle), then
+        // unchanged: an "unchanged" dimension is never shown as one of the largest changes
+        // while an inconclusive one is left out.
+        let rank = |v: Verdict| match v {
+            Verdict::Changed => 0,
+            Verdict::Inconclusive => 1,
+            Verdict::Unchanged => 2,
+        };
         v.sort_by(|a, b| {
-            (b.verdict == Verdict::Changed)
-                .cmp(&(a.verdict == Verdict::Changed))
+            rank(a.verdict)
+                .cmp(&rank(b.verdict))
                 .then(b.magnitude.total_cmp(&a.magnitude))
                 .then(a.label.cmp(&b.label))
         });

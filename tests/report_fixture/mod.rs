@@ -355,6 +355,7 @@ pub fn comparison(payloads: bool) -> Comparison {
         },
         embedding: None,
         warnings: vec![],
+        topics: None,
     }
 }
 
