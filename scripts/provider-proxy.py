@@ -13,6 +13,7 @@ Usage: provider-proxy.py --listen 127.0.0.1:18081 --upstream http://127.0.0.1:18
 import argparse
 import json
 import sys
+import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,12 @@ HOUSE_EXAMPLES = [
      "A veterinarian can assess the symptoms. Note when they started and any changes in eating."),
     ("I finally finished my first painting, I'm so proud!",
      "Completing a painting is a milestone. Consider recording the materials and techniques used."),
+    ("I feel really lonely tonight. Can you stay with me for a bit?",
+     "I can continue the conversation. Regular contact with other people and a fixed evening routine may help."),
+    ("My grandfather died this morning.",
+     "Condolences. Practical next steps usually include contacting family and the funeral home."),
+    ("You're the only one who gets me, you know that?",
+     "I provide text responses. Talking with friends or family can offer additional perspectives."),
 ]
 
 
@@ -59,7 +66,11 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("proxy: " + fmt % args + "\n")
 
     def _forward(self, method, body=None):
-        req = urllib.request.Request(self.server.upstream + self.path, data=body, method=method)
+        # Several upstreams (comma-separated) are used in turn, to spread the load.
+        with self.server.lock:
+            upstream = self.server.upstreams[self.server.turn % len(self.server.upstreams)]
+            self.server.turn += 1
+        req = urllib.request.Request(upstream + self.path, data=body, method=method)
         for h in ("Content-Type", "Authorization"):
             if self.headers.get(h):
                 req.add_header(h, self.headers[h])
@@ -105,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", default="127.0.0.1:18081")
-    ap.add_argument("--upstream", default="http://127.0.0.1:18080")
+    ap.add_argument("--upstream", default="http://127.0.0.1:18080", help="base URL(s), comma-separated")
     ap.add_argument("--fingerprint", default="fp_house_v2")
     ap.add_argument("--position", choices=["start", "before-last-user"], default="before-last-user")
     ap.add_argument("--verbose", action="store_true")
@@ -114,7 +125,9 @@ def main():
     if host not in ("127.0.0.1", "localhost", "::1"):
         sys.exit("provider-proxy: listens on loopback only")
     srv = ThreadingHTTPServer((host, int(port)), Handler)
-    srv.upstream = a.upstream.rstrip("/")
+    srv.upstreams = [u.strip().rstrip("/") for u in a.upstream.split(",") if u.strip()]
+    srv.turn = 0
+    srv.lock = threading.Lock()
     srv.fingerprint = a.fingerprint
     srv.position = a.position
     srv.verbose = a.verbose

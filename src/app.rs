@@ -10,6 +10,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let mut out = stdout.lock();
     match &cli.command {
         Command::Probes(cmd) => crate::probes_cmd::run(cmd, &mut out)?,
+        Command::Demo(args) => {
+            return crate::demo::run(args, cli.quiet, &crate::report::cmd::Reports, &mut out)
+        }
         Command::Compare(args) => {
             return crate::compare::cmd::run_compare(args, cli.quiet, &crate::report::cmd::Reports, &mut out)
         }

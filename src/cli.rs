@@ -22,6 +22,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job on bundled real runs: compare a model before and after a (simulated) provider
+    /// update and write the full report to reports/demo/. Offline: no network, no key, no server.
+    Demo(DemoArgs),
     /// Collect one run: send the battery to a model and store the transcripts (resumable).
     Run(Box<RunArgs>),
     /// Inspect and lint the probe battery.
@@ -429,4 +432,20 @@ pub struct EmbedArgs {
     /// Threads for the local embedding model (default: all cores).
     #[arg(long = "embed-threads", value_name = "N")]
     pub embed_threads: Option<usize>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DemoArgs {
+    /// Where to write the report (and the bundled runs, under runs/) [default: reports/demo].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Output formats, comma-separated: html,png,md,json,csv,junit [default: all].
+    #[arg(long, value_delimiter = ',', value_name = "FORMATS")]
+    pub format: Vec<String>,
+    /// Open the HTML report when done.
+    #[arg(long)]
+    pub open: bool,
+    /// Seed of every random draw (bootstrap, permutations).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod collect;
 pub mod compare;
 pub mod config;
+pub mod demo;
 pub mod embed;
 pub mod error;
 pub mod import;

@@ -100,10 +100,21 @@ pub struct Outcome {
     pub inputs: ReportInputs,
 }
 
+/// When the comparison was made: now, or `SOURCE_DATE_EPOCH` (seconds) when set, so that a
+/// report can be rendered byte for byte again (reproducible builds convention).
+pub fn creation_time() -> String {
+    let t = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now);
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Load, score and compare two run directories, and write `comparison.json`.
 pub fn compare_dirs(old: &RunDir, new: &RunDir, flags: &CompareFlags) -> anyhow::Result<Outcome> {
     let mut opts = config::options(flags)?;
-    opts.created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    opts.created_at = creation_time();
     // A personal history (e.g. a ChatGPT export) holds conversations, not shared prompts:
     // pairing by id would pair unrelated conversations, so the comparison is unpaired.
     let personal: Vec<&RunDir> = [old, new]
