@@ -144,6 +144,9 @@ pub struct CompareFlags {
     /// [default: ./persona-drift.toml when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Embedding metrics (semantic drift, classifier and energy tests, warmth direction).
+    #[command(flatten)]
+    pub embed: EmbedArgs,
 }
 
 #[derive(Debug, Args, Clone)]
