@@ -952,6 +952,20 @@ impl ReportModel {
                 join_clauses(&unsure_all)
             ));
         }
+        // Semantic drift joins the headline only when its verdict (decided in the comparison) is changed.
+        if let Some(e) = c
+            .embedding
+            .as_ref()
+            .filter(|e| e.verdict == Some(Verdict::Changed))
+        {
+            let ratio = e
+                .median_drift_ratio
+                .map(|r| format!(" (median {r:.2}× its own run-to-run variation)"))
+                .unwrap_or_default();
+            sentences.push(format!(
+                "The meaning of its replies also drifted beyond the old model's own variation{ratio}."
+            ));
+        }
         let headline = sentences.join(" ");
 
         let n_changed = changed_dims.len();
@@ -1418,6 +1432,37 @@ fn embedding_view(e: &EmbeddingInput, c: &Comparison) -> EmbeddingView {
             fmt_p(e.auc_p)
         ));
     }
+    if let Some(emb) = &c.embedding {
+        if let Some(t) = &emb.energy_distance {
+            summary.push_str(&format!(
+                " Energy distance between the two sets of replies: {:.3} (0 = same distribution; by chance about {:.3}; p = {}).",
+                t.statistic,
+                t.null_mean,
+                fmt_p(Some(t.p_value))
+            ));
+        }
+        if let Some(w) = &emb.warmth {
+            summary.push_str(&format!(
+                " On the warmth direction, replies moved from {:+.3} to {:+.3} (the warm and cold reference sentences sit at ±{:.3}).",
+                w.old_mean, w.new_mean, w.anchor_half_gap
+            ));
+        }
+        if let Some(v) = emb.verdict {
+            summary.push_str(&format!(
+                " Semantic drift overall: {} ({}).",
+                verdict_label(v).to_lowercase(),
+                emb.verdict_reason
+            ));
+        }
+        if !emb.skipped_probes.is_empty() {
+            summary.push_str(&format!(
+                " {} probe(s) had no drift value (e.g. {}: {}).",
+                emb.skipped_probes.len(),
+                emb.skipped_probes[0].probe_id,
+                emb.skipped_probes[0].reason
+            ));
+        }
+    }
     EmbeddingView {
         model: e.model.clone(),
         summary,
@@ -1465,6 +1510,11 @@ fn limits(c: &Comparison) -> Vec<String> {
         "A provider can change a model at any time; this report describes the two runs, on the dates shown, and nothing after.".to_string(),
         "Breakdowns by category, language and turn are exploratory: they have fewer probes each and are corrected only within their own table.".to_string(),
     ];
+    if let Some(why) = &c.embedding_skipped {
+        l.push(format!(
+            "The embedding metrics (semantic drift, warmth direction) were not computed: {why}."
+        ));
+    }
     if c.pairing == Pairing::Unpaired {
         l.push(format!("The runs were compared unpaired: {}", c.pairing_note));
     }
