@@ -194,8 +194,39 @@ fn compare_with_the_real_local_model_reports_semantic_drift() {
     let md = std::fs::read_to_string(d.path().join("rep/summary.md")).unwrap();
     assert!(md.contains("Meaning (semantic drift"), "{md}");
     assert!(md.contains("More in old replies") && md.contains("sorry"));
-    // A second comparison embeds nothing new: the vectors are cached in the run directories.
     assert!(d.path().join("runs/before/embeddings").is_dir());
+    // The projection is on an interval scale: no percentage change in the reports, and a `%` gate
+    // never fires on one; a gate on its direction does (the comparison reuses the cached vectors).
+    assert!(m.get("rel_change").is_none(), "{m}");
+    assert!(
+        !html.contains("Warmth (embedding direction) is 1"),
+        "no percentage in the headline"
+    );
+    for (rule, code) in [
+        ("emb.warmth_direction < -10%", 0),
+        ("emb.warmth_direction decreased", 1),
+    ] {
+        let out = cmd(d.path())
+            .args([
+                "compare",
+                "before",
+                "after",
+                "--out",
+                "rep2",
+                "--format",
+                "md",
+                "--fail-on",
+                rule,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{rule}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }
 
 #[test]

@@ -125,6 +125,7 @@ pub fn compare_dirs(old: &RunDir, new: &RunDir, flags: &CompareFlags) -> anyhow:
         &opts,
     )?;
     let mut comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    super::embedding::drop_relative_change(&mut comparison, &opts.gates)?;
     let (embedding_input, keywords) = match emb {
         Ok(e) => {
             let (input, kw) = super::embedding::report_inputs(&e);

@@ -155,6 +155,41 @@ pub fn add_warmth_metric(
     n
 }
 
+/// `emb.warmth_direction` is on an interval scale (0 is the midpoint between the cold and warm
+/// anchors, not "no warmth"), so a percentage of the old mean means nothing: drop the relative
+/// change after [`build_comparison`](super::build_comparison), in the overall result and the
+/// breakdowns, so every report states the change in the metric's own units.
+/// Gates are evaluated again afterwards, so a `%` rule never fires on that meaningless percentage.
+pub fn drop_relative_change(
+    c: &mut super::model::Comparison,
+    gates: &[super::gate::Gate],
+) -> anyhow::Result<()> {
+    if !c.metrics.iter().any(|m| m.id == WARMTH_METRIC_ID) {
+        return Ok(());
+    }
+    let b = &mut c.breakdowns;
+    for s in c
+        .metrics
+        .iter_mut()
+        .filter(|m| m.id == WARMTH_METRIC_ID)
+        .map(|m| &mut m.stats)
+        .chain(
+            b.by_category
+                .iter_mut()
+                .chain(b.by_language.iter_mut())
+                .chain(b.by_turn.iter_mut())
+                .filter(|g| g.metric == WARMTH_METRIC_ID)
+                .map(|g| &mut g.stats),
+        )
+    {
+        s.rel_change = None;
+    }
+    c.gates = super::gate::evaluate(gates, &c.metrics).map_err(crate::error::usage)?;
+    c.summary.gates_fired = c.gates.iter().filter(|g| g.fired).count() as u64;
+    c.summary.exit_code = if c.summary.gates_fired > 0 { 1 } else { 0 };
+    Ok(())
+}
+
 /// Simes' combination of p-values (valid under positive dependence): min over i of p_(i)·k/i.
 pub fn simes(p: &[f64]) -> Option<f64> {
     if p.is_empty() {

@@ -575,6 +575,8 @@ fn phrases(id: &str) -> Option<Phrases> {
 }
 
 fn rel_ci(s: &Stats) -> Option<(f64, f64)> {
+    // No relative change (e.g. an interval-scale metric): no relative interval either.
+    s.rel_change?;
     let old = s.old_mean?;
     let ci = s.ci?;
     if old.abs() < 1e-12 {
