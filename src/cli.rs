@@ -21,6 +21,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing would churn every match arm
 pub enum Command {
     /// Collect one run: send the battery to a model and store the transcripts (resumable).
     Run(Box<RunArgs>),
