@@ -1415,11 +1415,18 @@ fn embedding_view(e: &EmbeddingInput, c: &Comparison) -> EmbeddingView {
     let mut summary = if probes.is_empty() {
         format!("Semantic drift measured with {}.", e.model)
     } else {
-        format!(
+        let above = probes.iter().filter(|p| p.ratio > 1.1).count();
+        let mut t = format!(
             "{n_changed} of {} probes drifted in meaning beyond the model's own run-to-run variation (model: {}).",
             probes.len(),
             e.model
-        )
+        );
+        if above > n_changed {
+            t.push_str(&format!(
+                " {above} have a drift ratio above 1.1×; a single probe's test has little power with few samples, so read the overall tests below."
+            ));
+        }
+        t
     };
     if let Some(emb) = &c.embedding {
         if let Some(r) = emb.ratio {
