@@ -117,7 +117,8 @@ pub fn warmth_metric_info(anchor_half_gap: f64) -> MetricInfo {
         label: "Warmth (embedding direction)".into(),
         kind: MetricKind::Dimension,
         group: "embedding".into(),
-        unit: "projection".into(),
+        // A projection in the embedding space: no unit to print.
+        unit: String::new(),
         description: "Where a reply's meaning sits between cold and warm reference sentences, by a \
                       sentence-embedding model (0 = halfway, positive = warmer); a counterpart of the \
                       lexical warmth score that needs no word lists."

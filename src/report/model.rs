@@ -516,6 +516,12 @@ fn phrases(id: &str) -> Option<Phrases> {
         })
     };
     match id {
+        "emb.warmth_direction" => p(
+            "its replies' meaning moved {m} toward the warm reference sentences (embedding direction, {ci})",
+            "its replies' meaning moved {m} toward the cold reference sentences (embedding direction, {ci})",
+            "the meaning of its replies sits as close to warm reference sentences as before",
+            "whether the meaning of its replies moved toward warm or cold reference sentences",
+        ),
         "dim.warmth" => p(
             "its replies are {m} warmer ({ci})",
             "its replies are {m} less warm ({ci})",
