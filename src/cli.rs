@@ -428,7 +428,9 @@ pub struct EmbedArgs {
     #[arg(long, value_name = "SPEC")]
     pub embedder: Option<String>,
     /// Skip the embedding metrics (semantic drift, classifier test, warmth direction).
-    #[arg(long = "no-embeddings", conflicts_with_all = ["embed_model", "embedder"])]
+    // Not in conflict with `--embed-model`: that may come from PERSONA_DRIFT_EMBED_MODEL, and
+    // `--no-embeddings` wins.
+    #[arg(long = "no-embeddings", conflicts_with = "embedder")]
     pub no_embeddings: bool,
     /// Threads for the local embedding model (default: all cores).
     #[arg(long = "embed-threads", value_name = "N")]

@@ -263,7 +263,9 @@ fn compare_without_an_available_model_succeeds_with_a_note() {
 #[test]
 fn no_embeddings_skips_them_silently() {
     let d = setup();
+    // A model directory in the environment does not clash with --no-embeddings, which wins.
     let out = cmd(d.path())
+        .env("PERSONA_DRIFT_EMBED_MODEL", "/nonexistent/model")
         .args([
             "compare",
             "before",
