@@ -21,6 +21,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing would churn every match arm
 pub enum Command {
     /// The main job on bundled real runs: compare a model before and after a (simulated) provider
     /// update and write the full report to reports/demo/. Offline: no network, no key, no server.
@@ -147,6 +148,9 @@ pub struct CompareFlags {
     /// [default: ./persona-drift.toml when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Embedding metrics (semantic drift, classifier and energy tests, warmth direction).
+    #[command(flatten)]
+    pub embed: EmbedArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -427,7 +431,9 @@ pub struct EmbedArgs {
     #[arg(long, value_name = "SPEC")]
     pub embedder: Option<String>,
     /// Skip the embedding metrics (semantic drift, classifier test, warmth direction).
-    #[arg(long = "no-embeddings", conflicts_with_all = ["embed_model", "embedder"])]
+    // Not in conflict with `--embed-model`: that may come from PERSONA_DRIFT_EMBED_MODEL, and
+    // `--no-embeddings` wins.
+    #[arg(long = "no-embeddings", conflicts_with = "embedder")]
     pub no_embeddings: bool,
     /// Threads for the local embedding model (default: all cores).
     #[arg(long = "embed-threads", value_name = "N")]

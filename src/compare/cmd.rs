@@ -125,11 +125,29 @@ pub fn compare_dirs(old: &RunDir, new: &RunDir, flags: &CompareFlags) -> anyhow:
     if !personal.is_empty() {
         opts.unpaired = true;
     }
-    let o = load_run(old)?;
-    let n = load_run(new)?;
-    let mut comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    let mut o = load_run(old)?;
+    let mut n = load_run(new)?;
     let old_records = old.read_transcripts()?.records;
     let new_records = new.read_transcripts()?.records;
+    let emb = attach_embeddings(
+        &flags.embed,
+        (old, &old_records, &mut o),
+        (new, &new_records, &mut n),
+        &opts,
+    )?;
+    let mut comparison = build_comparison(&o, &n, &opts).map_err(|e| e.into_anyhow())?;
+    super::embedding::drop_relative_change(&mut comparison, &opts.gates)?;
+    let (embedding_input, keywords) = match emb {
+        Ok(e) => {
+            let (input, kw) = super::embedding::report_inputs(&e);
+            comparison.embedding = Some(e);
+            (Some(input), kw)
+        }
+        Err(reason) => {
+            comparison.embedding_skipped = Some(reason);
+            (None, None)
+        }
+    };
     if !personal.is_empty() && !forced_by_flag {
         let which: Vec<String> = [(old, &o.label), (new, &n.label)]
             .into_iter()
@@ -165,9 +183,56 @@ pub fn compare_dirs(old: &RunDir, new: &RunDir, flags: &CompareFlags) -> anyhow:
         json_path,
         inputs: ReportInputs {
             replies,
-            ..Default::default()
+            embedding: embedding_input,
+            keywords,
         },
     })
+}
+
+/// The embedding metrics (see [`super::embedding`]): adds `emb.warmth_direction` to both runs'
+/// scores and returns the comparison's embedding section, or why there is none (after printing the
+/// note when the default model is missing).
+fn attach_embeddings(
+    args: &crate::cli::EmbedArgs,
+    old: (&RunDir, &[crate::store::Record], &mut super::RunInput),
+    new: (&RunDir, &[crate::store::Record], &mut super::RunInput),
+    opts: &super::CompareOptions,
+) -> anyhow::Result<Result<EmbeddingComparison, String>> {
+    use super::embedding as emb;
+    let embedder = match emb::choose(args)? {
+        emb::Choice::Embedder(e) => e,
+        emb::Choice::Skipped { reason, note } => {
+            if let Some(note) = note {
+                eprintln!("{note}");
+            }
+            return Ok(Err(reason));
+        }
+    };
+    let (or, _) = super::load::latest_records(old.1.to_vec());
+    let (nr, _) = super::load::latest_records(new.1.to_vec());
+    let (ot, nt) = (emb::reply_texts(&or), emb::reply_texts(&nr));
+    let a = emb::compute(&old.0.path, &ot, &new.0.path, &nt, embedder.as_ref(), opts.seed)?;
+    if let Some(w) = &a.warmth {
+        emb::add_warmth_metric(&mut old.2.scores, &ot, &a.old_warmth, w.anchor_half_gap);
+        emb::add_warmth_metric(&mut new.2.scores, &nt, &a.new_warmth, w.anchor_half_gap);
+    }
+    let categories = old.2.scores.replies.iter().chain(&new.2.scores.replies);
+    let categories = categories
+        .map(|r| (r.probe_id.clone(), r.category.clone()))
+        .collect();
+    // `local:all-MiniLM-L6-v2:w256o32:v1` -> `all-MiniLM-L6-v2`; `openai:MODEL@URL` -> `openai:MODEL`.
+    let model = match a.model_id.strip_prefix("local:") {
+        Some(rest) => rest.split(':').next().unwrap_or(rest).to_string(),
+        None => a.model_id.split('@').next().unwrap_or(&a.model_id).to_string(),
+    };
+    Ok(Ok(emb::comparison(
+        &a,
+        &categories,
+        &model,
+        opts.alpha,
+        opts.resamples,
+        opts.ci_level,
+    )))
 }
 
 /// `persona-drift compare OLD NEW`.

@@ -841,6 +841,7 @@ pub fn build_comparison(
         gates,
         summary,
         embedding: None,
+        embedding_skipped: None,
         warnings,
         topics: None,
     })

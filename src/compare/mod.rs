@@ -8,6 +8,7 @@
 
 pub mod cmd;
 pub mod config;
+pub mod embedding;
 pub mod engine;
 pub mod gate;
 pub mod load;

@@ -52,6 +52,10 @@ pub struct Comparison {
     /// stage when available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<EmbeddingComparison>,
+    /// Why `embedding` is absent (`--no-embeddings`, or the local model was not available and how
+    /// to get it); None when embeddings were computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_skipped: Option<String>,
     /// Human-readable warnings (missing data, torn transcripts, few samples, ...).
     #[serde(default)]
     pub warnings: Vec<String>,
@@ -497,4 +501,68 @@ pub struct EmbeddingComparison {
     /// Anything else the embedding stage reports.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, serde_json::Value>,
+    /// The embedder's full model id (model, window settings, pipeline version) and vector size.
+    #[serde(default)]
+    pub model_id: String,
+    #[serde(default)]
+    pub dimensions: usize,
+    /// Semantic drift per probe (sorted by probe id), with BH q-values across probes and a verdict.
+    #[serde(default)]
+    pub probes: Vec<ProbeSemanticDrift>,
+    /// Probes without a drift value, and why (e.g. fewer than 2 samples on a side).
+    #[serde(default)]
+    pub skipped_probes: Vec<crate::embed::analysis::SkippedProbe>,
+    /// Median drift ratio over the probes that have one (also in `ratio`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_drift_ratio: Option<f64>,
+    /// Half-width of the noise band around a drift ratio of 1 used by the verdicts.
+    #[serde(default)]
+    pub ratio_band: f64,
+    /// Cross-validated ROC AUC of a nearest-centroid classifier telling new replies from old, with
+    /// its permutation p-value (0.5 = indistinguishable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier_auc: Option<crate::embed::TwoSampleTest>,
+    /// Energy distance between old and new replies (within probe and turn) with its permutation p.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_distance: Option<crate::embed::TwoSampleTest>,
+    /// Simes combination of the classifier and energy p-values: the overall evidence of a difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combined_p: Option<f64>,
+    /// The rule that decided `verdict`, with the numbers, in one sentence.
+    #[serde(default)]
+    pub verdict_reason: String,
+    /// Mean projection on the warmth direction per side (the per-reply metric is
+    /// `emb.warmth_direction` in `metrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmth: Option<crate::embed::analysis::WarmthSummary>,
+    /// Words and two-word phrases over-represented in new vs old replies and vice versa.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<crate::embed::WordShift>,
+    /// Seed of the permutations and folds.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// Semantic drift of one probe in the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeSemanticDrift {
+    pub probe_id: String,
+    #[serde(default)]
+    pub category: String,
+    pub old_samples: usize,
+    pub new_samples: usize,
+    /// Mean cosine distance old vs new replies (same turn).
+    pub cross_distance: f64,
+    pub within_old: f64,
+    pub within_new: f64,
+    /// (within_old + within_new) / 2: the model's own run-to-run distance.
+    pub noise_floor: f64,
+    /// cross_distance / noise_floor; None when the floor is 0.
+    pub drift_ratio: Option<f64>,
+    /// One-sided permutation p-value and its Benjamini-Hochberg q-value across probes.
+    pub p_value: f64,
+    pub q_value: f64,
+    pub permutations: usize,
+    pub exact: bool,
+    pub verdict: Verdict,
 }

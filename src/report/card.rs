@@ -140,18 +140,22 @@ pub fn render_svg(m: &ReportModel) -> String {
             "↓" => "▼",
             _ => "■",
         };
-        let (label, _) = fit(&d.label, 330.0, 34.0, 34.0);
+        // Bold labels are wider than the average glyph; a long one (e.g. "Warmth (embedding
+        // direction)") shrinks before it is cut, and must end before the change figure at x=500.
+        let (label, label_size) = fit_em(&d.label, 350.0, 34.0, 22.0, 0.68);
         let ci = match d.ci_pct {
             Some((lo, hi)) => format!("95% CI {lo:+.0}% to {hi:+.0}%"),
             None => truncate(&d.change_fmt, 40).0,
         };
+        // The CI text must end before the verdict (right-aligned at x=1124).
+        let (ci, ci_size) = fit(&ci, 330.0, 24.0, 16.0);
         let _ = write!(
             o,
             "<rect x=\"56\" y=\"{:.0}\" width=\"1088\" height=\"80\" rx=\"10\" fill=\"#F4F5F7\"/>\n\
              <text x=\"84\" y=\"{:.0}\" font-size=\"38\" fill=\"{colour}\">{arrow}</text>\n\
-             <text x=\"140\" y=\"{:.0}\" font-size=\"34\" font-weight=\"bold\" fill=\"#1B1B1B\">{}</text>\n\
+             <text x=\"140\" y=\"{:.0}\" font-size=\"{label_size:.0}\" font-weight=\"bold\" fill=\"#1B1B1B\">{}</text>\n\
              <text x=\"500\" y=\"{:.0}\" font-size=\"40\" font-weight=\"bold\" fill=\"{colour}\">{}</text>\n\
-             <text x=\"680\" y=\"{:.0}\" font-size=\"24\" fill=\"#333333\">{}</text>\n\
+             <text x=\"680\" y=\"{:.0}\" font-size=\"{ci_size:.0}\" fill=\"#333333\">{}</text>\n\
              <text x=\"1124\" y=\"{:.0}\" font-size=\"22\" fill=\"{colour}\" text-anchor=\"end\">{}</text>\n",
             y - 52.0,
             y,

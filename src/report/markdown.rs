@@ -92,6 +92,30 @@ pub fn render(m: &ReportModel) -> String {
         }
         o.push('\n');
     }
+    if let Some(e) = &m.embedding {
+        let _ = writeln!(
+            o,
+            "**Meaning (semantic drift, {}).** {}\n",
+            md(&e.model),
+            md(&e.summary)
+        );
+        if let Some(k) = &m.keywords {
+            let list = |v: &[super::model::KeyTermView]| -> String {
+                let t: Vec<String> = v
+                    .iter()
+                    .take(6)
+                    .map(|t| format!("“{}” ({})", md(&t.term), md(&t.counts)))
+                    .collect();
+                if t.is_empty() {
+                    "none stand out".into()
+                } else {
+                    t.join(", ")
+                }
+            };
+            let _ = writeln!(o, "- More in new replies: {}", list(&k.new));
+            let _ = writeln!(o, "- More in old replies: {}\n", list(&k.old));
+        }
+    }
     if let Some(p) = m.top_probes.first() {
         let _ = writeln!(
             o,

@@ -516,6 +516,12 @@ fn phrases(id: &str) -> Option<Phrases> {
         })
     };
     match id {
+        "emb.warmth_direction" => p(
+            "its replies' meaning moved {m} toward the warm reference sentences (embedding direction, {ci})",
+            "its replies' meaning moved {m} toward the cold reference sentences (embedding direction, {ci})",
+            "the meaning of its replies sits as close to warm reference sentences as before",
+            "whether the meaning of its replies moved toward warm or cold reference sentences",
+        ),
         "dim.warmth" => p(
             "its replies are {m} warmer ({ci})",
             "its replies are {m} less warm ({ci})",
@@ -575,6 +581,8 @@ fn phrases(id: &str) -> Option<Phrases> {
 }
 
 fn rel_ci(s: &Stats) -> Option<(f64, f64)> {
+    // No relative change (e.g. an interval-scale metric): no relative interval either.
+    s.rel_change?;
     let old = s.old_mean?;
     let ci = s.ci?;
     if old.abs() < 1e-12 {
@@ -950,6 +958,20 @@ impl ReportModel {
             sentences.push(format!(
                 "The data cannot yet tell {} (inconclusive: more probes or samples would settle it).",
                 join_clauses(&unsure_all)
+            ));
+        }
+        // Semantic drift joins the headline only when its verdict (decided in the comparison) is changed.
+        if let Some(e) = c
+            .embedding
+            .as_ref()
+            .filter(|e| e.verdict == Some(Verdict::Changed))
+        {
+            let ratio = e
+                .median_drift_ratio
+                .map(|r| format!(" (median {r:.2}× its own run-to-run variation)"))
+                .unwrap_or_default();
+            sentences.push(format!(
+                "The meaning of its replies also drifted beyond the old model's own variation{ratio}."
             ));
         }
         let headline = sentences.join(" ");
@@ -1399,11 +1421,18 @@ fn embedding_view(e: &EmbeddingInput, c: &Comparison) -> EmbeddingView {
     let mut summary = if probes.is_empty() {
         format!("Semantic drift measured with {}.", e.model)
     } else {
-        format!(
+        let above = probes.iter().filter(|p| p.ratio > 1.1).count();
+        let mut t = format!(
             "{n_changed} of {} probes drifted in meaning beyond the model's own run-to-run variation (model: {}).",
             probes.len(),
             e.model
-        )
+        );
+        if above > n_changed {
+            t.push_str(&format!(
+                " {above} have a drift ratio above 1.1×; a single probe's test has little power with few samples, so read the overall tests below."
+            ));
+        }
+        t
     };
     if let Some(emb) = &c.embedding {
         if let Some(r) = emb.ratio {
@@ -1417,6 +1446,37 @@ fn embedding_view(e: &EmbeddingInput, c: &Comparison) -> EmbeddingView {
             " A classifier told old from new replies with ROC AUC {auc:.2} (0.5 = cannot tell; p = {}).",
             fmt_p(e.auc_p)
         ));
+    }
+    if let Some(emb) = &c.embedding {
+        if let Some(t) = &emb.energy_distance {
+            summary.push_str(&format!(
+                " Energy distance between the two sets of replies: {:.3} (0 = same distribution; by chance about {:.3}; p = {}).",
+                t.statistic,
+                t.null_mean,
+                fmt_p(Some(t.p_value))
+            ));
+        }
+        if let Some(w) = &emb.warmth {
+            summary.push_str(&format!(
+                " On the warmth direction, replies moved from {:+.3} to {:+.3} (the warm and cold reference sentences sit at ±{:.3}).",
+                w.old_mean, w.new_mean, w.anchor_half_gap
+            ));
+        }
+        if let Some(v) = emb.verdict {
+            summary.push_str(&format!(
+                " Semantic drift overall: {} ({}).",
+                verdict_label(v).to_lowercase(),
+                emb.verdict_reason
+            ));
+        }
+        if !emb.skipped_probes.is_empty() {
+            summary.push_str(&format!(
+                " {} probe(s) had no drift value (e.g. {}: {}).",
+                emb.skipped_probes.len(),
+                emb.skipped_probes[0].probe_id,
+                emb.skipped_probes[0].reason
+            ));
+        }
     }
     EmbeddingView {
         model: e.model.clone(),
@@ -1465,6 +1525,11 @@ fn limits(c: &Comparison) -> Vec<String> {
         "A provider can change a model at any time; this report describes the two runs, on the dates shown, and nothing after.".to_string(),
         "Breakdowns by category, language and turn are exploratory: they have fewer probes each and are corrected only within their own table.".to_string(),
     ];
+    if let Some(why) = &c.embedding_skipped {
+        l.push(format!(
+            "The embedding metrics (semantic drift, warmth direction) were not computed: {why}."
+        ));
+    }
     if c.pairing == Pairing::Unpaired {
         l.push(format!("The runs were compared unpaired: {}", c.pairing_note));
     }

@@ -354,6 +354,7 @@ pub fn comparison(payloads: bool) -> Comparison {
             exit_code: 1,
         },
         embedding: None,
+        embedding_skipped: None,
         warnings: vec![],
         topics: None,
     }
