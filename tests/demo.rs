@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Fixed time for reproducible renders (see `compare::cmd::creation_time`).
-const EPOCH: &str = "1795800000";
+const EPOCH: &str = "1795896000";
 
 fn bin(cache: &Path) -> Command {
     let mut c = Command::cargo_bin("persona-drift").unwrap();
