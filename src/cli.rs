@@ -454,4 +454,8 @@ pub struct DemoArgs {
     /// Seed of every random draw (bootstrap, permutations).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Skip the embedding metrics (used for the committed example report, which must render the
+    /// same on every machine).
+    #[arg(long = "no-embeddings")]
+    pub no_embeddings: bool,
 }

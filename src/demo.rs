@@ -81,6 +81,10 @@ pub fn run(
             open: args.open,
             seed: args.seed,
             top: 3,
+            embed: crate::cli::EmbedArgs {
+                no_embeddings: args.no_embeddings,
+                ..Default::default()
+            },
             ..Default::default()
         },
     };
@@ -109,12 +113,14 @@ mod tests {
         let (ma, mb) = (a.read_manifest().unwrap(), b.read_manifest().unwrap());
         assert_eq!(ma.battery_hash, mb.battery_hash);
         assert_eq!(ma.samples, 5);
-        let ta = a.read_transcripts().unwrap();
-        assert!(!ta.torn_tail);
-        assert_eq!(ta.records.len() as u64, ma.counts.expected);
-        assert_eq!(
-            b.read_transcripts().unwrap().records.len() as u64,
-            mb.counts.expected
-        );
+        // Every (probe, sample) finished; a resumed run may also hold the failed attempts that a
+        // later record superseded.
+        for (run, m) in [(&a, &ma), (&b, &mb)] {
+            let t = run.read_transcripts().unwrap();
+            assert!(!t.torn_tail);
+            let latest = t.latest();
+            assert_eq!(latest.len() as u64, m.counts.expected);
+            assert!(latest.iter().all(|r| r.status == crate::store::Status::Finished));
+        }
     }
 }

@@ -131,7 +131,7 @@ fn committed_example_report_matches_a_fresh_render() {
     let out = dir.path().join("example");
     bin(cache.path())
         .current_dir(dir.path())
-        .args(["demo", "-q", "--format", "html,png,md"])
+        .args(["demo", "-q", "--no-embeddings", "--format", "html,png,md"])
         .arg("--out")
         .arg(&out)
         .assert()
@@ -144,7 +144,7 @@ fn committed_example_report_matches_a_fresh_render() {
             fresh == committed,
             "reports/example/{f} is stale: regenerate it with \
              `SOURCE_DATE_EPOCH={EPOCH} XDG_CACHE_HOME=$(mktemp -d) PERSONA_DRIFT_OFFLINE=1 \
-             cargo run --release -- demo --format html,png,md --out reports/example` \
+             cargo run --release -- demo --no-embeddings --format html,png,md --out reports/example` \
              (then delete reports/example/runs and reports/example/charts)"
         );
     }
