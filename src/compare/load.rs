@@ -10,13 +10,9 @@ use std::collections::BTreeMap;
 /// The last record per (probe, sample) (a resumed or retried conversation overrides an earlier
 /// one), split into finished ones and a count of failed ones.
 pub fn latest_records(records: Vec<Record>) -> (Vec<Record>, u64) {
-    let mut last: BTreeMap<(String, u32), Record> = BTreeMap::new();
-    for r in records {
-        last.insert(r.key(), r);
-    }
     let mut failed = 0;
     let mut out = Vec::new();
-    for r in last.into_values() {
+    for r in crate::store::latest_records(records) {
         match r.status {
             Status::Finished => out.push(r),
             Status::Failed => failed += 1,

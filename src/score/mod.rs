@@ -130,11 +130,8 @@ pub fn score_record(record: &Record, probe: Option<&Probe>) -> Vec<ReplyScores> 
 
 /// The records that count: the LAST record per (probe_id, sample), if it finished.
 pub fn latest_finished(records: Vec<Record>) -> Vec<Record> {
-    let mut last: BTreeMap<(String, u32), Record> = BTreeMap::new();
-    for r in records {
-        last.insert(r.key(), r);
-    }
-    last.into_values()
+    crate::store::latest_records(records)
+        .into_iter()
         .filter(|r| r.status == Status::Finished)
         .collect()
 }
