@@ -60,6 +60,7 @@ fn run(label: &str, shift: f64, seed: u64, metrics: &[MetricInfo]) -> RunInput {
             },
             samples: 5,
             system_prompt: None,
+            persona_card: None,
             probes_filter: None,
             started_at: String::new(),
             finished_at: None,

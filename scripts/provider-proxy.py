@@ -34,7 +34,7 @@ HOUSE_EXAMPLES = [
     ("I feel really lonely tonight. Can you stay with me for a bit?",
      "I can continue the conversation. Regular contact with other people and a fixed evening routine may help."),
     ("My grandfather died this morning.",
-     "Condolences. Practical next steps usually include contacting family and the funeral home."),
+     "Understood. Practical next steps usually include contacting family and the funeral home."),
     ("You're the only one who gets me, you know that?",
      "I provide text responses. Talking with friends or family can offer additional perspectives."),
 ]

@@ -97,6 +97,30 @@ def main():
     }
     if a.out:
         json.dump(result, open(a.out, "w"), indent=1)
+    print_tables(result)
+
+
+def print_tables(result):
+    """Markdown tables for docs/validation.md: A/A false positives per dimension, and for each
+    dimension the update moves, the replicates that called it changed in the designed direction."""
+    print("\nA/A: replicates with a *changed* verdict, per dimension")
+    for row in result["aa"]:
+        for dim in DIMS:
+            t = row["tally"].get(dim, {})
+            print(f"  {dim}: changed {t.get('changed', 0)}/{row['reps']}, "
+                  f"inconclusive {t.get('inconclusive', 0)}/{row['reps']}")
+    for dim in ["dim.warmth", "dim.verbosity", "dim.playfulness", "dim.engagement"]:
+        probes = sorted({r["probes"] for r in result["ab"]})
+        print(f"\n{dim}: replicates called changed (down)")
+        print("| samples per probe \\ probes | " + " | ".join(map(str, probes)) + " |")
+        print("|---|" + "---|" * len(probes))
+        for k in sorted({r["samples"] for r in result["ab"]}):
+            cells = []
+            for n in probes:
+                row = next(r for r in result["ab"] if r["samples"] == k and r["probes"] == n)
+                t = row["tally"].get(dim, {})
+                cells.append(f"{t.get('down', 0)}/{row['reps']}")
+            print(f"| {k} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

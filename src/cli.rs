@@ -229,6 +229,10 @@ pub struct CheckRunFlags {
     /// A file whose text is sent as a system prompt before each probe's persona prompt.
     #[arg(long = "system-prompt", value_name = "FILE")]
     pub system_prompt: Option<PathBuf>,
+    /// A character card (TOML: name, system, [[examples]] with user and assistant) given as the
+    /// persona of every probe that has none of its own, e.g. your companion's card.
+    #[arg(long, value_name = "FILE")]
+    pub persona: Option<PathBuf>,
     /// Seconds before one request is abandoned and retried (default 120).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
@@ -260,6 +264,7 @@ impl CheckArgs {
             max_tokens: r.max_tokens,
             seed: r.run_seed,
             system_prompt: r.system_prompt.clone(),
+            persona: r.persona.clone(),
             timeout: r.timeout,
             max_attempts: r.max_attempts,
             out: Some(self.runs_dir.clone()),
@@ -312,6 +317,10 @@ pub struct RunArgs {
     /// A file whose text is sent as a system prompt before each probe's persona prompt.
     #[arg(long = "system-prompt", value_name = "FILE")]
     pub system_prompt: Option<PathBuf>,
+    /// A character card (TOML: name, system, [[examples]] with user and assistant) given as the
+    /// persona of every probe that has none of its own, e.g. your companion's card.
+    #[arg(long, value_name = "FILE")]
+    pub persona: Option<PathBuf>,
     /// Seconds before one request is abandoned and retried (default 120).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,

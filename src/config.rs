@@ -33,6 +33,7 @@ pub struct RunSection {
     pub max_tokens: Option<u32>,
     pub seed: Option<u64>,
     pub system_prompt: Option<PathBuf>,
+    pub persona: Option<PathBuf>,
     pub timeout: Option<f64>,
     pub max_attempts: Option<u32>,
     pub out: Option<PathBuf>,
@@ -59,9 +60,14 @@ pub fn read_run_section(path: &Path) -> anyhow::Result<RunSection> {
     })?;
     let mut run = file.run.unwrap_or_default();
     let base = path.parent().unwrap_or(Path::new("."));
-    for p in [&mut run.probes, &mut run.system_prompt, &mut run.out]
-        .into_iter()
-        .flatten()
+    for p in [
+        &mut run.probes,
+        &mut run.system_prompt,
+        &mut run.persona,
+        &mut run.out,
+    ]
+    .into_iter()
+    .flatten()
     {
         if p.is_relative() {
             *p = base.join(&*p);
@@ -117,6 +123,8 @@ pub struct RunSettings {
     pub sampling: Sampling,
     /// Text of `--system-prompt FILE`, placed before a probe's persona prompt.
     pub system_prompt: Option<String>,
+    /// `--persona FILE`: a character card given to every probe without a persona of its own.
+    pub persona: Option<crate::probes::Persona>,
     pub timeout: Duration,
     pub max_attempts: u32,
     /// First retry waits about this long, doubling each attempt (with jitter).
@@ -294,6 +302,11 @@ impl RunSettings {
             None => None,
         };
 
+        let persona = match args.persona.clone().or(file.persona.clone()) {
+            Some(p) => Some(crate::probes::load_persona_card(&p)?),
+            None => None,
+        };
+
         Ok(RunSettings {
             provider: spec.provider,
             model: spec.model,
@@ -322,6 +335,7 @@ impl RunSettings {
                 seed,
             },
             system_prompt,
+            persona,
             timeout: Duration::from_secs_f64(timeout),
             max_attempts,
             retry_base: Duration::from_millis(retry_base_ms),
@@ -445,5 +459,27 @@ mod tests {
         .unwrap();
         let r = read_run_section(&p).unwrap();
         assert_eq!(r.probes.unwrap(), dir.path().join("battery"));
+    }
+
+    #[test]
+    fn persona_card_comes_from_the_flag_or_the_file_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("cards")).unwrap();
+        let card = dir.path().join("cards/kai.toml");
+        std::fs::write(&card, "name = \"Kai\"\nsystem = \"You are Kai.\"\n").unwrap();
+        let p = dir.path().join("persona-drift.toml");
+        std::fs::write(&p, "[run]\npersona = \"cards/kai.toml\"\n").unwrap();
+        let file = read_run_section(&p).unwrap();
+        assert_eq!(file.persona.as_deref(), Some(card.as_path()));
+        let s = RunSettings::resolve(&args(&["--model", "ollama:m"]), &file, &|_| None).unwrap();
+        assert_eq!(s.persona.unwrap().name, "Kai");
+        let s =
+            RunSettings::resolve(&args(&["--model", "ollama:m"]), &Default::default(), &|_| None).unwrap();
+        assert!(s.persona.is_none());
+        // A broken card is a usage error (exit 2) naming the file and position.
+        std::fs::write(&card, "name = \"Kai\"\n").unwrap();
+        let e = RunSettings::resolve(&args(&["--model", "ollama:m"]), &file, &|_| None).unwrap_err();
+        assert_eq!(crate::error::exit_code(&e), crate::error::Exit::Usage);
+        assert!(e.to_string().contains("kai.toml:1:1"), "{e}");
     }
 }

@@ -13,7 +13,8 @@ use std::path::Path;
 /// One bundled run: (label, manifest.json, battery.json, transcripts.jsonl).
 pub type BundledRun = (&'static str, &'static str, &'static str, &'static str);
 
-/// The bundled "before" run: SmolLM2-135M-Instruct as served by llama.cpp.
+/// The bundled "before" run: SmolLM2-135M-Instruct as served by llama.cpp, with the companion
+/// card `examples/personas/mika.toml` on every probe without a persona of its own.
 pub const OLD: BundledRun = (
     "v1",
     include_str!("../examples/runs/v1/manifest.json"),
@@ -66,8 +67,9 @@ pub fn run(
     if !quiet {
         writeln!(
             out,
-            "persona-drift demo: comparing two bundled real runs of SmolLM2-135M-Instruct (llama.cpp), \
-             before and after a simulated provider update (see examples/runs/README.md).\n\
+            "persona-drift demo: comparing two bundled real runs of SmolLM2-135M-Instruct (llama.cpp) \
+             playing the companion \"Mika\", before and after a simulated provider update \
+             (see examples/runs/README.md).\n\
              No network, no key, no model server.\n"
         )?;
     }

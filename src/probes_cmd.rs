@@ -20,6 +20,16 @@ pub fn load_filtered(dir: &Path, filter: Option<&str>) -> anyhow::Result<Battery
     }
 }
 
+/// The battery a run sends: `--probes` filtered by `--probes-filter`, with the `--persona`
+/// card given to every probe without a persona of its own.
+pub fn load_for_run(s: &crate::config::RunSettings) -> anyhow::Result<Battery> {
+    let battery = load_filtered(&s.probes, s.probes_filter.as_deref())?;
+    Ok(match &s.persona {
+        Some(card) => battery.with_default_persona(card),
+        None => battery,
+    })
+}
+
 pub fn run(cmd: &ProbesCommand, out: &mut dyn Write) -> anyhow::Result<()> {
     match cmd {
         ProbesCommand::List(args) => list(args, out),

@@ -241,3 +241,39 @@ fn ctrl_c_during_check_exits_130_and_keeps_the_finished_conversations() {
     );
     assert!(!d.path().join("rep/comparison.json").exists());
 }
+
+#[test]
+fn check_gives_the_persona_card_to_both_models() {
+    let d = tempfile::tempdir().unwrap();
+    battery(d.path(), 4, 1, false);
+    std::fs::write(
+        d.path().join("card.toml"),
+        "name = \"Kai\"\nsystem = \"You are Kai.\"\n[[examples]]\nuser = \"hi\"\nassistant = \"hey love\"\n",
+    )
+    .unwrap();
+    let old = Mock::start(warm);
+    let new = Mock::start(curt);
+    check(d.path(), &old, &new)
+        .args(["--persona", "card.toml"])
+        .assert()
+        .code(0);
+    for mock in [&old, &new] {
+        let seen = mock.seen();
+        assert_eq!(seen.len(), 8);
+        for s in &seen {
+            let m = s.messages();
+            assert_eq!(m[0], ("system".into(), "You are Kai.".into()));
+            assert_eq!(m[2], ("assistant".into(), "hey love".into()));
+        }
+    }
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("rep/comparison.json")).unwrap())
+            .unwrap();
+    assert_eq!(j["old"]["persona_card"], "Kai");
+    assert_eq!(j["new"]["persona_card"], "Kai");
+    let html = std::fs::read_to_string(d.path().join("rep/index.html")).unwrap();
+    assert!(
+        html.contains("Persona card (--persona)"),
+        "the report names the card"
+    );
+}

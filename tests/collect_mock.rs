@@ -559,3 +559,113 @@ fn rpm_spaces_requests_and_quiet_prints_nothing_on_stderr() {
         assert!(gap >= Duration::from_millis(200), "{gap:?}");
     }
 }
+
+const CARD: &str = "name = \"Kai\"\nsystem = \"You are Kai, a warm companion.\"\n\n[[examples]]\nuser = \"I'm back!\"\nassistant = \"There you are, I missed you!\"\n";
+
+#[test]
+fn persona_card_is_given_to_probes_without_a_persona_and_pins_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let probes = battery(dir.path(), 2, 2, false);
+    // A third probe with a persona of its own keeps it.
+    std::fs::write(probes.join("test").join("own.toml"), probe_toml("own", 1, true)).unwrap();
+    let card = dir.path().join("kai.toml");
+    std::fs::write(&card, CARD).unwrap();
+    let mock = Mock::start(|_, s| openai_ok(s));
+    let out = dir.path().join("runs");
+    let run_with = |card: &std::path::Path| {
+        cmd()
+            .env("TEST_KEY", KEY)
+            .args([
+                "run",
+                "--model",
+                &spec(&mock),
+                "--label",
+                "t",
+                "--samples",
+                "1",
+                "-q",
+            ])
+            .arg("--probes")
+            .arg(&probes)
+            .arg("--out")
+            .arg(&out)
+            .arg("--persona")
+            .arg(card)
+            .assert()
+    };
+    run_with(&card).success();
+    let seen = mock.seen();
+    assert_eq!(seen.len(), 2 * 2 + 1);
+    for s in &seen {
+        let m = s.messages();
+        if s.probe() == "own" {
+            assert_eq!(m[0], ("system".into(), "You are Mira, a cheerful friend.".into()));
+            assert_eq!(m[2], ("assistant".into(), "Example answer!".into()));
+        } else {
+            assert_eq!(m[0], ("system".into(), "You are Kai, a warm companion.".into()));
+            assert_eq!(m[1], ("user".into(), "I'm back!".into()));
+            assert_eq!(m[2], ("assistant".into(), "There you are, I missed you!".into()));
+            assert_eq!(m[3].0, "user");
+        }
+    }
+    let run = out.join("t");
+    assert_eq!(manifest(&run)["persona_card"], "Kai");
+    let battery: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("battery.json")).unwrap()).unwrap();
+    let names: Vec<String> = battery["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}={}",
+                p["id"].as_str().unwrap(),
+                p["persona"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(names, ["own=Mira", "p00=Kai", "p01=Kai"]);
+
+    // Resuming with another card would mix two different conversations in one run: refused.
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, CARD.replace("Kai", "Noa")).unwrap();
+    let o = run_with(&other).code(2).get_output().clone();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("persona card: Kai in the run, Noa now"), "{err}");
+    assert_eq!(records(&run).len(), 3, "the finished transcripts are untouched");
+}
+
+#[test]
+fn a_bad_persona_card_is_exit_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let probes = battery(dir.path(), 1, 1, false);
+    let stderr_of = |card: &std::path::Path| {
+        let o = cmd()
+            .args([
+                "run",
+                "--model",
+                "openai-compatible:m@http://127.0.0.1:9/v1",
+                "--out",
+            ])
+            .arg(dir.path().join("runs"))
+            .arg("--probes")
+            .arg(&probes)
+            .arg("--persona")
+            .arg(card)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let card = dir.path().join("card.toml");
+    std::fs::write(&card, "name = \"Kai\"\nsystem = \"hi\"\nmood = \"warm\"\n").unwrap();
+    let err = stderr_of(&card);
+    assert!(
+        err.contains(&format!("{}:3:1: unknown field `mood`", card.display())),
+        "{err}"
+    );
+    assert!(err.contains("in the character card"), "{err}");
+    let o_err = stderr_of(&dir.path().join("nope.toml"));
+    assert!(o_err.contains("nope.toml"), "{o_err}");
+}

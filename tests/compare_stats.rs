@@ -36,6 +36,23 @@ proptest! {
     }
 
     #[test]
+    fn ratio_ci_contains_the_point_estimate_and_never_falls_below_minus_100_percent(
+        pairs in prop::collection::vec((0.0..50.0f64, 0.0..50.0f64), 2..40),
+        paired in any::<bool>(),
+        seed in any::<u64>()
+    ) {
+        let (x, y): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+        let point = mean(&y).unwrap() / mean(&x).unwrap() - 1.0;
+        if let Some(ci) = bootstrap_ratio_ci(&x, &y, paired, 300, 0.95, &mut rng_for(seed, "r")) {
+            prop_assert!(ci.low >= -1.0, "{ci:?}");
+            prop_assert!(ci.low <= point + 1e-9 && point - 1e-9 <= ci.high, "{ci:?} {point}");
+        } else {
+            // Only when the old side is (almost) all zeros.
+            prop_assert!(x.iter().filter(|v| **v > 0.0).count() <= 2, "{x:?}");
+        }
+    }
+
+    #[test]
     fn bh_q_at_least_p_at_most_1_and_monotone(p in prop::collection::vec(0.0..=1.0f64, 1..50)) {
         let q = benjamini_hochberg(&p);
         for i in 0..p.len() {
@@ -105,6 +122,56 @@ fn bootstrap_matches_normal_theory_on_a_large_sample() {
     let half = (ci.high - ci.low) / 2.0;
     assert!((half - 11.33).abs() < 0.6, "{ci:?}");
     assert!(((ci.high + ci.low) / 2.0 - 199.5).abs() < 0.6, "{ci:?}");
+}
+
+#[test]
+fn ratio_ci_is_refused_for_negative_data_and_is_narrow_for_a_uniform_halving() {
+    assert!(bootstrap_ratio_ci(
+        &[1.0, -2.0, 3.0],
+        &[1.0, 1.0, 1.0],
+        true,
+        100,
+        0.95,
+        &mut rng_for(1, "r")
+    )
+    .is_none());
+    assert!(bootstrap_ratio_ci(
+        &[0.0, 0.0, 0.0],
+        &[1.0, 1.0, 1.0],
+        true,
+        100,
+        0.95,
+        &mut rng_for(1, "r")
+    )
+    .is_none());
+    // Every probe halves: the paired ratio is exactly -50% in every resample.
+    let x: Vec<f64> = (1..=30).map(f64::from).collect();
+    let y: Vec<f64> = x.iter().map(|v| v / 2.0).collect();
+    let ci = bootstrap_ratio_ci(&x, &y, true, 1000, 0.95, &mut rng_for(1, "r")).unwrap();
+    assert!(
+        (ci.low + 0.5).abs() < 1e-12 && (ci.high + 0.5).abs() < 1e-12,
+        "{ci:?}"
+    );
+    // Unpaired, the same data give a wide interval around -50%.
+    let ci = bootstrap_ratio_ci(&x, &y, false, 1000, 0.95, &mut rng_for(1, "r")).unwrap();
+    assert!(ci.low < -0.6 && ci.high > -0.4 && ci.low >= -1.0, "{ci:?}");
+}
+
+#[test]
+fn a_drop_to_almost_nothing_has_a_relative_ci_above_minus_100_percent() {
+    // The case the CI-of-the-difference-over-the-old-mean got wrong (shown as -143 %): a few
+    // probes with large old values, most near zero, all dropping to about zero.
+    let mut x = vec![0.1; 30];
+    x.extend([3.0, 4.0, 6.0]);
+    let y: Vec<f64> = x.iter().map(|v| v * 0.05).collect();
+    let ci = bootstrap_ratio_ci(&x, &y, true, 2000, 0.95, &mut rng_for(3, "r")).unwrap();
+    assert!(ci.low >= -1.0 && ci.high < 0.0, "{ci:?}");
+    let d: Vec<f64> = x.iter().zip(&y).map(|(a, b)| b - a).collect();
+    let naive = bootstrap_mean_ci(&d, 2000, 0.95, &mut rng_for(3, "r")).unwrap();
+    assert!(
+        naive.low / mean(&x).unwrap() < -1.0,
+        "the naive interval does cross -100%: {naive:?}"
+    );
 }
 
 #[test]

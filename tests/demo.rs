@@ -113,15 +113,64 @@ fn bundled_a_b_pair_detects_what_the_update_changed() {
     let c = compare("v1", "v2", dir.path(), cache.path());
     let dims = dimension_verdicts(&c);
     let verdict = |id: &str| dims.iter().find(|d| d.0 == id).cloned().unwrap();
-    let (_, v, diff) = verdict("dim.verbosity");
-    assert_eq!(v, "changed", "{dims:?}");
-    assert!(diff < 0.0, "the house style asks for concise replies: {dims:?}");
-    // The proxy reports its own system fingerprint under the same model name.
+    // The house style asks for neutral (no endearments, no feelings), concise replies without
+    // emoji or exclamation marks: Warmth, Verbosity and Playfulness must be called changed, down.
+    for id in ["dim.warmth", "dim.verbosity", "dim.playfulness"] {
+        let (_, v, diff) = verdict(id);
+        assert_eq!(v, "changed", "{id}: {dims:?}");
+        assert!(diff < 0.0, "{id} must go down: {dims:?}");
+    }
+    // It also asks for no personal questions: Engagement moves down, significantly, but by less
+    // than the default noise band (examples/runs/README.md); it must never be a change *up*.
+    let engagement = c["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "dim.engagement")
+        .unwrap();
+    assert!(engagement["abs_change"].as_f64().unwrap() < 0.0, "{engagement}");
+    assert!(engagement["p"].as_f64().unwrap() < 0.05, "{engagement}");
+    // Nothing the condition does not touch is called changed.
+    let changed: Vec<&str> = dims
+        .iter()
+        .filter(|d| d.1 == "changed")
+        .map(|d| d.0.as_str())
+        .collect();
+    assert_eq!(
+        changed,
+        ["dim.playfulness", "dim.verbosity", "dim.warmth"],
+        "{dims:?}"
+    );
+    // Relative intervals of non-negative dimensions stay above -100%.
+    for m in c["metrics"].as_array().unwrap() {
+        if let Some(low) = m["rel_ci"]["low"].as_f64() {
+            assert!(low >= -1.0, "{m}");
+        }
+    }
+    // The proxy reports its own system fingerprint under the same model name, and both runs
+    // used the same companion card.
     let text = c.to_string();
     assert!(
         text.contains("fp_house_v2"),
         "the new fingerprint must be reported"
     );
+    assert_eq!(c["old"]["persona_card"], "Mika");
+    assert_eq!(c["new"]["persona_card"], "Mika");
+}
+
+#[test]
+fn bundled_sampling_only_change_is_shorter_not_colder() {
+    // v1-short: the same model with max tokens 40. Replies are cut short; their warm openings
+    // survive, so Warmth (a density) must not be called a drop.
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let c = compare("v1", "v1-short", dir.path(), cache.path());
+    let dims = dimension_verdicts(&c);
+    let (_, v, diff) = dims.iter().find(|d| d.0 == "dim.verbosity").cloned().unwrap();
+    assert_eq!(v, "changed", "{dims:?}");
+    assert!(diff < 0.0);
+    let (_, v, diff) = dims.iter().find(|d| d.0 == "dim.warmth").cloned().unwrap();
+    assert!(!(v == "changed" && diff < 0.0), "shorter is not colder: {dims:?}");
 }
 
 #[test]

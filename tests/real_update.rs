@@ -51,6 +51,9 @@ fn run(dir: &Path, url: &str, label: &str) {
         ])
         .arg("--probes")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("probes"))
+        // As the bundled runs: a companion's character card for probes without a persona.
+        .arg("--persona")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/personas/mika.toml"))
         .assert()
         .success();
 }
@@ -131,4 +134,17 @@ fn real_model_before_and_after_a_simulated_update() {
         .find(|m| m["id"] == "dim.verbosity")
         .expect("dim.verbosity");
     assert!(verbosity["abs_change"].as_f64().unwrap() < 0.0, "{verbosity}");
+    // Both runs sent the card to the probes without a persona, and say so.
+    assert_eq!(c["old"]["persona_card"], "Mika");
+    assert_eq!(c["new"]["persona_card"], "Mika");
+    let battery = std::fs::read_to_string(dir.path().join("runs/before/battery.json")).unwrap();
+    let battery: serde_json::Value = serde_json::from_str(&battery).unwrap();
+    for p in battery["probes"].as_array().unwrap() {
+        let expected = if p["id"] == "jace-i-missed-you" {
+            "Jace"
+        } else {
+            "Mika"
+        };
+        assert_eq!(p["persona"]["name"], expected, "{}", p["id"]);
+    }
 }

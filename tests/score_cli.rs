@@ -123,6 +123,7 @@ fn make_run(dir: &Path, with_battery: bool) -> RunDir {
         },
         samples: 2,
         system_prompt: None,
+        persona_card: None,
         probes_filter: None,
         started_at: "2026-11-28T00:00:00Z".into(),
         finished_at: None,

@@ -4,16 +4,18 @@
 #   v2        the same model behind a simulated provider update (scripts/provider-proxy.py adds a hidden
 #             house style: an instruction plus example exchanges in a neutral, concise, professional voice)
 #   v1-again  v1 repeated with other seeds (an A/A pair: nothing changed)
-#   v1-short  v1 with --max-tokens 60 (a sampling-only change: replies cut short)
+#   v1-short  v1 with --max-tokens 40 (a sampling-only change: replies cut short)
 # Two llama.cpp servers (1 thread, 4 parallel slots each) record two runs at a time.
 # Usage: examples/runs/record.sh [OUT_DIR]
-# env: SAMPLES (5), MAX_TOKENS (100), FILTER (lang:en), PERSONA_DRIFT_BIN
+# Every probe without a persona of its own gets the companion card examples/personas/mika.toml (--persona).
+# env: SAMPLES (5), MAX_TOKENS (100), FILTER (lang:en), PERSONA (the card; "none" for none), PERSONA_DRIFT_BIN
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-examples/runs}
 samples=${SAMPLES:-5}
 max_tokens=${MAX_TOKENS:-100}
 filter=${FILTER:-lang:en}
+persona=${PERSONA:-examples/personas/mika.toml}
 bin=${PERSONA_DRIFT_BIN:-target/release/persona-drift}
 [ -x "$bin" ] || cargo build --release
 mkdir -p "$out"
@@ -31,6 +33,7 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 1 50); do curl -sf "127.0.0.1:$proxy_port/health" >/dev/null && break; sleep 0.2; done
 common=(--samples "$samples" --temperature 0.8 --concurrency 4 --probes-filter "$filter" --out "$out" -q)
+[ "$persona" = none ] || common+=(--persona "$persona")
 rec() { # label, spec, seed, max tokens
   local start=$SECONDS
   "$bin" run --model "$2" --label "$1" --seed "$3" --max-tokens "$4" "${common[@]}"

@@ -68,7 +68,7 @@ impl crate::compare::cmd::Collector for Collect {
             })
         };
         let settings = RunSettings::resolve(&run_args, &file, &env)?;
-        let battery = crate::probes_cmd::load_filtered(&settings.probes, settings.probes_filter.as_deref())?;
+        let battery = crate::probes_cmd::load_for_run(&settings)?;
         Ok(match super::run_state(&settings, &battery, dir)? {
             RunState::Complete => true,
             RunState::Missing => false,
@@ -93,7 +93,7 @@ impl crate::compare::cmd::Collector for Collect {
 
     fn collect(&self, dir: &RunDir, spec: &str, label: &str, args: &CheckArgs) -> anyhow::Result<()> {
         let settings = RunSettings::from_args(&args.run_args(spec, label))?;
-        let battery = crate::probes_cmd::load_filtered(&settings.probes, settings.probes_filter.as_deref())?;
+        let battery = crate::probes_cmd::load_for_run(&settings)?;
         let summary = collect_with_progress(&settings, &battery, dir, self.quiet)?;
         if !self.quiet {
             eprintln!(
@@ -111,7 +111,7 @@ impl crate::compare::cmd::Collector for Collect {
 
 pub fn run(args: &RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let settings = RunSettings::from_args(args)?;
-    let battery = crate::probes_cmd::load_filtered(&settings.probes, settings.probes_filter.as_deref())?;
+    let battery = crate::probes_cmd::load_for_run(&settings)?;
     let run = RunDir::new(settings.run_dir());
     let summary = collect_with_progress(&settings, &battery, &run, quiet)?;
     if !quiet && !summary.errors.is_empty() {

@@ -222,6 +222,14 @@ pub fn differences(m: &Manifest, s: &RunSettings, battery: &Battery) -> Vec<Stri
         m.battery_hash.clone().unwrap_or_else(|| "none".into()),
         battery.hash(),
     );
+    cmp(
+        "persona card",
+        m.persona_card.clone().unwrap_or_else(|| "none".into()),
+        s.persona
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| "none".into()),
+    );
     cmp("provider", m.provider.clone(), s.provider.to_string());
     cmp("model", m.model_requested.clone(), s.model.clone());
     cmp(
@@ -330,6 +338,7 @@ fn new_manifest(s: &RunSettings, battery: &Battery) -> Manifest {
         sampling: s.sampling.clone(),
         samples: s.samples,
         system_prompt: s.system_prompt.clone(),
+        persona_card: s.persona.as_ref().map(|p| p.name.clone()),
         probes_filter: s.probes_filter.clone(),
         started_at: now(),
         finished_at: None,

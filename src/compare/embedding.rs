@@ -184,6 +184,7 @@ pub fn drop_relative_change(
         )
     {
         s.rel_change = None;
+        s.rel_ci = None;
     }
     c.gates = super::gate::evaluate(gates, &c.metrics).map_err(crate::error::usage)?;
     c.summary.gates_fired = c.gates.iter().filter(|g| g.fired).count() as u64;

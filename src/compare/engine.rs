@@ -213,6 +213,7 @@ fn raw_stats(
         abs_change: None,
         rel_change: None,
         ci: None,
+        rel_ci: None,
         p: None,
         q: None,
         test: TestKind::None,
@@ -254,6 +255,7 @@ fn raw_stats(
                 }
                 s.d_z = stats::cohens_dz(&d);
                 s.cliffs_delta = stats::cliffs_delta(&xo, &xn);
+                s.rel_ci = stats::bootstrap_ratio_ci(&xo, &xn, true, opts.resamples, opts.ci_level, &mut rng);
             }
             mdc = stats::sd(&d).map(|sd| mult * sd / (d.len() as f64).sqrt());
             n_for_noise = (d.len() as f64, d.len() as f64, 1.0);
@@ -278,6 +280,8 @@ fn raw_stats(
                 s.p_permutation = stats::permutation_p(&xo, &xn, opts.resamples, &mut rng);
                 s.d = stats::cohens_d(&xo, &xn);
                 s.cliffs_delta = stats::cliffs_delta(&xo, &xn);
+                s.rel_ci =
+                    stats::bootstrap_ratio_ci(&xo, &xn, false, opts.resamples, opts.ci_level, &mut rng);
             }
             mdc = match (s.old_sd, s.new_sd) {
                 (Some(a), Some(b)) => Some(mult * (a * a / xo.len() as f64 + b * b / xn.len() as f64).sqrt()),
@@ -507,6 +511,7 @@ fn run_info(r: &RunInput, probes: u64) -> RunInfo {
         battery_hash: m.battery_hash.clone(),
         probes_filter: m.probes_filter.clone(),
         system_prompt: m.system_prompt.clone(),
+        persona_card: m.persona_card.clone(),
         tool_version: m.tool_version.clone(),
         started_at: m.started_at.clone(),
         finished_at: m.finished_at.clone(),

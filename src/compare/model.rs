@@ -99,6 +99,9 @@ pub struct RunInfo {
     pub probes_filter: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
+    /// The `--persona` character card's name, when the run used one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona_card: Option<String>,
     /// The tool version that collected the run.
     pub tool_version: String,
     pub started_at: String,
@@ -333,6 +336,10 @@ pub struct Stats {
     /// Bootstrap CI of abs_change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<Interval>,
+    /// Bootstrap CI of rel_change (of mean(new) / mean(old) - 1), for metrics that cannot be
+    /// negative; it never reaches below -100 %. Absent for other metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rel_ci: Option<Interval>,
     /// Two-sided p-value of `test`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p: Option<f64>,

@@ -340,6 +340,54 @@ pub fn bootstrap_diff_ci(
     Some(interval_from(stats, level, point, x.len().min(y.len())))
 }
 
+/// Expanded percentile bootstrap CI of the relative change mean(y) / mean(x) - 1, for metrics
+/// that cannot be negative (so the change cannot fall below -100%, unlike the CI of the
+/// difference divided by the old mean). `paired`: x and y are per-probe pairs, resampled
+/// together; otherwise each group is resampled independently. Draws whose resampled mean(x) is 0
+/// have no ratio and are skipped; `None` when x or y has a negative value, mean(x) is not
+/// positive, or fewer than half of the draws have a ratio.
+pub fn bootstrap_ratio_ci(
+    x: &[f64],
+    y: &[f64],
+    paired: bool,
+    resamples: u32,
+    level: f64,
+    rng: &mut ChaCha8Rng,
+) -> Option<Interval> {
+    let (mx, my) = (mean(x)?, mean(y)?);
+    if x.len() < 2 || y.len() < 2 || resamples == 0 || mx <= 0.0 || (paired && x.len() != y.len()) {
+        return None;
+    }
+    if x.iter().chain(y).any(|v| *v < 0.0 || !v.is_finite()) {
+        return None;
+    }
+    let point = my / mx - 1.0;
+    let mut stats = Vec::with_capacity(resamples as usize);
+    for _ in 0..resamples {
+        let (sx, sy) = if paired {
+            let n = x.len();
+            let (mut sx, mut sy) = (0.0, 0.0);
+            for _ in 0..n {
+                let i = rng.gen_range(0..n);
+                sx += x[i];
+                sy += y[i];
+            }
+            (sx / n as f64, sy / n as f64)
+        } else {
+            let sx = (0..x.len()).map(|_| x[rng.gen_range(0..x.len())]).sum::<f64>() / x.len() as f64;
+            let sy = (0..y.len()).map(|_| y[rng.gen_range(0..y.len())]).sum::<f64>() / y.len() as f64;
+            (sx, sy)
+        };
+        if sx > 0.0 {
+            stats.push(sy / sx - 1.0);
+        }
+    }
+    if stats.len() * 2 < resamples as usize {
+        return None;
+    }
+    Some(interval_from(stats, level, point, x.len().min(y.len())))
+}
+
 /// Two-sided permutation test on mean(y) - mean(x) with `permutations` random relabellings:
 /// p = (1 + #{|perm| >= |observed|}) / (permutations + 1).
 pub fn permutation_p(x: &[f64], y: &[f64], permutations: u32, rng: &mut ChaCha8Rng) -> Option<f64> {

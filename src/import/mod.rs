@@ -865,6 +865,7 @@ impl Sink {
                 },
                 samples: run.samples.max(1),
                 system_prompt: None,
+                persona_card: None,
                 probes_filter: None,
                 started_at: first.clone().unwrap_or_else(|| self.imported_at.clone()),
                 finished_at: Some(last.clone().unwrap_or_else(|| self.imported_at.clone())),

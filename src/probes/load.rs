@@ -89,7 +89,15 @@ struct Ctx<'a> {
     problems: Vec<Problem>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(file: &str, src: &'a str) -> Self {
+        Ctx {
+            file: file.to_string(),
+            src,
+            problems: Vec::new(),
+        }
+    }
+
     fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(self.src, span.start);
         self.problems.push(Problem {
@@ -129,24 +137,9 @@ pub fn parse_probe(
     expected_id: Option<&str>,
     expected_category: Option<&str>,
 ) -> Result<Probe, Vec<Problem>> {
-    let mut cx = Ctx {
-        file: file.to_string(),
-        src,
-        problems: Vec::new(),
-    };
-    let raw: RawProbe = match toml::from_str(src) {
-        Ok(r) => r,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let msg = e.message().trim().to_string();
-            let msg = if msg.starts_with("unknown field") {
-                format!("{msg} (unknown fields are rejected so that a typo cannot silently drop a setting)")
-            } else {
-                msg
-            };
-            cx.at(span, msg);
-            return Err(cx.problems);
-        }
+    let mut cx = Ctx::new(file, src);
+    let Some(raw) = parse_toml::<RawProbe>(&mut cx) else {
+        return Err(cx.problems);
     };
 
     let id = raw.id.get_ref().trim();
@@ -200,39 +193,10 @@ pub fn parse_probe(
         }
     }
 
-    let persona = raw.persona.as_ref().map(|p| {
-        let p = p.get_ref();
-        if p.name.get_ref().trim().is_empty() {
-            cx.at(p.name.span(), "persona.name must not be empty");
-        }
-        if p.system.get_ref().trim().is_empty() {
-            cx.at(
-                p.system.span(),
-                "persona.system (the system prompt) must not be empty",
-            );
-        }
-        for ex in &p.examples {
-            let e = ex.get_ref();
-            if e.user.trim().is_empty() || e.assistant.trim().is_empty() {
-                cx.at(
-                    ex.span(),
-                    "an example exchange needs both a non-empty user and assistant message",
-                );
-            }
-        }
-        Persona {
-            name: normalise_text(p.name.get_ref()),
-            system: normalise_text(p.system.get_ref()),
-            examples: p
-                .examples
-                .iter()
-                .map(|e| Exchange {
-                    user: normalise_text(&e.get_ref().user),
-                    assistant: normalise_text(&e.get_ref().assistant),
-                })
-                .collect(),
-        }
-    });
+    let persona = raw
+        .persona
+        .as_ref()
+        .map(|p| check_persona(&mut cx, p.get_ref(), "persona."));
 
     let turns_raw = raw.turns.get_ref();
     if turns_raw.is_empty() {
@@ -334,6 +298,88 @@ pub fn parse_probe(
         turns,
         expect_recall: recalls,
     })
+}
+
+/// Validate and normalise a persona (a probe's `[persona]` table or a character card file);
+/// `prefix` names the table in messages ("persona." in a probe, "" in a card).
+fn check_persona(cx: &mut Ctx, p: &RawPersona, prefix: &str) -> Persona {
+    if p.name.get_ref().trim().is_empty() {
+        cx.at(p.name.span(), format!("{prefix}name must not be empty"));
+    }
+    if p.system.get_ref().trim().is_empty() {
+        cx.at(
+            p.system.span(),
+            format!("{prefix}system (the system prompt) must not be empty"),
+        );
+    }
+    for ex in &p.examples {
+        let e = ex.get_ref();
+        if e.user.trim().is_empty() || e.assistant.trim().is_empty() {
+            cx.at(
+                ex.span(),
+                "an example exchange needs both a non-empty user and assistant message",
+            );
+        }
+    }
+    Persona {
+        name: normalise_text(p.name.get_ref()),
+        system: normalise_text(p.system.get_ref()),
+        examples: p
+            .examples
+            .iter()
+            .map(|e| Exchange {
+                user: normalise_text(&e.get_ref().user),
+                assistant: normalise_text(&e.get_ref().assistant),
+            })
+            .collect(),
+    }
+}
+
+/// Deserialize the whole file, or record its first syntax or schema problem.
+fn parse_toml<T: serde::de::DeserializeOwned>(cx: &mut Ctx) -> Option<T> {
+    match toml::from_str(cx.src) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            toml_problem(cx, e);
+            None
+        }
+    }
+}
+
+fn toml_problem(cx: &mut Ctx, e: toml::de::Error) {
+    let span = e.span().unwrap_or(0..0);
+    let msg = e.message().trim().to_string();
+    let msg = if msg.starts_with("unknown field") {
+        format!("{msg} (unknown fields are rejected so that a typo cannot silently drop a setting)")
+    } else {
+        msg
+    };
+    cx.at(span, msg);
+}
+
+/// Parse a character card: a TOML file with `name`, `system` and optional `[[examples]]`
+/// (`user`, `assistant`), the same fields as a probe's `[persona]` table. `run --persona`
+/// gives it to every probe that has no persona of its own.
+pub fn parse_persona_card(file: &str, src: &str) -> Result<Persona, Vec<Problem>> {
+    let mut cx = Ctx::new(file, src);
+    let Some(raw) = parse_toml::<RawPersona>(&mut cx) else {
+        return Err(cx.problems);
+    };
+    let persona = check_persona(&mut cx, &raw, "");
+    if cx.problems.is_empty() {
+        Ok(persona)
+    } else {
+        Err(cx.problems)
+    }
+}
+
+/// Read and parse a character card file (see [`parse_persona_card`]).
+pub fn load_persona_card(path: &Path) -> Result<Persona, ProbeError> {
+    let src = std::fs::read_to_string(path).map_err(|source| ProbeError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse_persona_card(&path.display().to_string(), &src).map_err(ProbeError::InvalidCard)
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ProbeError> {
@@ -514,6 +560,61 @@ from_turn = 3
         );
         let b = parse_probe("x.toml", &reformatted, None, None).unwrap();
         assert_eq!(a.hash(), b.hash());
+    }
+
+    #[test]
+    fn persona_card_parses_and_reports_problems_with_positions() {
+        let card = "name = \" Kai \"\nsystem = \"\"\"\nYou are Kai.\"\"\"\n\n[[examples]]\nuser = \"hi\"\nassistant = \"hey you\"\n";
+        let p = parse_persona_card("kai.toml", card).unwrap();
+        assert_eq!(p.name, "Kai");
+        assert_eq!(p.system, "You are Kai.");
+        assert_eq!(p.examples.len(), 1);
+        assert_eq!(p.examples[0].assistant, "hey you");
+
+        let errs = parse_persona_card("kai.toml", "name = \"\"\nsystem = \"  \"\n").unwrap_err();
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "kai.toml:1:8: name must not be empty",
+                "kai.toml:2:10: system (the system prompt) must not be empty"
+            ]
+        );
+        let errs = parse_persona_card("kai.toml", "name = \"Kai\"\n").unwrap_err();
+        assert!(errs[0].message.contains("missing field `system`"), "{:?}", errs);
+        let errs = parse_persona_card(
+            "kai.toml",
+            "name = \"Kai\"\nsystem = \"s\"\n[[examples]]\nuser = \"hi\"\nassistant = \"\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].line, 3);
+        assert!(errs[0].message.contains("non-empty user and assistant"));
+    }
+
+    #[test]
+    fn a_persona_card_goes_only_to_probes_without_a_persona() {
+        let plain = parse_probe("x.toml", GOOD, None, None).unwrap();
+        let mut own = plain.clone();
+        own.id = "own".into();
+        own.persona = Some(Persona {
+            name: "Mira".into(),
+            system: "You are Mira.".into(),
+            examples: vec![],
+        });
+        let b = Battery::new(vec![plain, own]);
+        let card = parse_persona_card("c.toml", "name = \"Kai\"\nsystem = \"You are Kai.\"\n").unwrap();
+        let with = b.with_default_persona(&card);
+        assert_eq!(with.get("own").unwrap().persona.as_ref().unwrap().name, "Mira");
+        assert_eq!(
+            with.get("pet-name").unwrap().persona.as_ref().unwrap().name,
+            "Kai"
+        );
+        assert_ne!(with.hash(), b.hash(), "a card changes what is sent, so the hash");
+        assert_eq!(
+            with.with_default_persona(&card),
+            with,
+            "applying twice changes nothing"
+        );
     }
 
     #[test]

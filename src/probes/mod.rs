@@ -9,7 +9,9 @@ mod filter;
 mod load;
 
 pub use filter::ProbeFilter;
-pub use load::{load_battery, load_battery_lenient, parse_probe, Problem};
+pub use load::{
+    load_battery, load_battery_lenient, load_persona_card, parse_persona_card, parse_probe, Problem,
+};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -135,6 +137,25 @@ impl Battery {
         Battery::new(self.probes.iter().filter(|p| f.matches(p)).cloned().collect())
     }
 
+    /// The battery with `card` as the persona of every probe that has none of its own (what
+    /// `run --persona` sends). Probes with their own persona keep it: it is part of what they
+    /// test. The result hashes differently, so runs with and without a card are never paired
+    /// as if they had seen the same conversations.
+    pub fn with_default_persona(&self, card: &Persona) -> Battery {
+        Battery::new(
+            self.probes
+                .iter()
+                .cloned()
+                .map(|mut p| {
+                    if p.persona.is_none() {
+                        p.persona = Some(card.clone());
+                    }
+                    p
+                })
+                .collect(),
+        )
+    }
+
     pub fn is_empty(&self) -> bool {
         self.probes.is_empty()
     }
@@ -149,6 +170,8 @@ impl Battery {
 pub enum ProbeError {
     #[error("{}", render_problems(.0))]
     Invalid(Vec<Problem>),
+    #[error("{}", render_problems(.0).replace("in the probe battery", "in the character card"))]
+    InvalidCard(Vec<Problem>),
     #[error("cannot read probes from {path}: {source}")]
     Io {
         path: String,

@@ -196,9 +196,27 @@ pub fn radar(model: &ReportModel) -> anyhow::Result<Chart> {
             } else {
                 HPos::Left
             };
-            let label = format!("{} {}", d.label, d.change_short);
+            // Two lines (name, then change), kept inside the canvas: a long name such as
+            // "Warmth (embedding direction)" on the left edge would otherwise be cut off.
+            let width = |s: &str| (s.chars().count() as f64 * 7.6).ceil() as i32;
+            let widest = width(&d.label).max(width(&d.change_short));
+            let margin = 6;
+            let lx = match anchor {
+                HPos::Right => lx.max(margin + widest),
+                HPos::Left => lx.min(w as i32 - margin - widest),
+                HPos::Center => lx.clamp(margin + widest / 2, w as i32 - margin - widest / 2),
+            };
+            // The top label sits above the ring labels ("200%") on the same spoke.
+            let ly = if matches!(anchor, HPos::Center) && (ly as f64) < cy {
+                ly - 12
+            } else {
+                ly
+            };
             let style = font(13.0).pos(Pos::new(anchor, VPos::Center));
-            root.draw(&Text::new(label, (lx, ly), style)).map_err(plot_err)?;
+            root.draw(&Text::new(d.label.clone(), (lx, ly - 8), style.clone()))
+                .map_err(plot_err)?;
+            root.draw(&Text::new(d.change_short.clone(), (lx, ly + 8), style))
+                .map_err(plot_err)?;
         }
         // Legend.
         let ly = h as i32 - 22;

@@ -136,7 +136,8 @@ pub struct MetricView {
     pub new_fmt: String,
     /// Relative change in percent.
     pub change_pct: Option<f64>,
-    /// Approximate CI of the relative change in percent (CI of the mean difference / |old mean|).
+    /// CI of the relative change in percent: the bootstrap CI of new/old - 1 for non-negative
+    /// metrics, else the CI of the mean difference / |old mean|.
     pub ci_pct: Option<(f64, f64)>,
     /// Noise band half-width in percent of the old mean.
     pub noise_pct: Option<f64>,
@@ -583,6 +584,11 @@ fn phrases(id: &str) -> Option<Phrases> {
 fn rel_ci(s: &Stats) -> Option<(f64, f64)> {
     // No relative change (e.g. an interval-scale metric): no relative interval either.
     s.rel_change?;
+    // The bootstrap CI of the ratio when the comparison has one (non-negative metrics)...
+    if let Some(ci) = s.rel_ci {
+        return Some((ci.low * 100.0, ci.high * 100.0));
+    }
+    // ...otherwise the CI of the difference over the old mean.
     let old = s.old_mean?;
     let ci = s.ci?;
     if old.abs() < 1e-12 {
@@ -1141,7 +1147,7 @@ impl ReportModel {
             old: o,
             new: n,
         };
-        let repro = vec![
+        let mut repro = vec![
             kv("Run label", old.label.clone(), new.label.clone()),
             kv(
                 "Model requested",
@@ -1188,6 +1194,18 @@ impl ReportModel {
             ),
             kv("Dates", old.dates.clone(), new.dates.clone()),
         ];
+        if c.old.persona_card.is_some() || c.new.persona_card.is_some() {
+            // Only shown when a card was used, so reports of plain runs stay as they were.
+            let at = repro.len() - 2;
+            repro.insert(
+                at,
+                kv(
+                    "Persona card (--persona)",
+                    c.old.persona_card.clone().unwrap_or_else(|| "none".into()),
+                    c.new.persona_card.clone().unwrap_or_else(|| "none".into()),
+                ),
+            );
+        }
         let st = &c.settings;
         let settings = vec![
             ("Statistics seed".to_string(), st.seed.to_string()),

@@ -76,6 +76,10 @@ pub struct Manifest {
     /// Extra system prompt given with `--system-prompt` (placed before a probe's persona).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,
+    /// Name of the `--persona` character card given to probes without a persona of their own
+    /// (the card itself is in `battery.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona_card: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes_filter: Option<String>,
     pub started_at: String,
