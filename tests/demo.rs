@@ -120,8 +120,9 @@ fn bundled_a_b_pair_detects_what_the_update_changed() {
         assert_eq!(v, "changed", "{id}: {dims:?}");
         assert!(diff < 0.0, "{id} must go down: {dims:?}");
     }
-    // It also asks for no personal questions: Engagement moves down, significantly, but by less
-    // than the default noise band (examples/runs/README.md); it must never be a change *up*.
+    // It also asks for no questions: Engagement falls significantly, but its CI reaches into the
+    // default noise band, which is two thirds of this model's level (examples/runs/README.md), so
+    // the verdict may stay inconclusive; it must never be a change *up*.
     let engagement = c["metrics"]
         .as_array()
         .unwrap()
