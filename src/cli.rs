@@ -186,7 +186,7 @@ pub struct CheckArgs {
     pub runs_dir: PathBuf,
     /// The run flags, with the same names and defaults as `run` (--probes, --probes-filter,
     /// --samples, --concurrency, --rpm, --temperature, --top-p, --max-tokens, --system-prompt,
-    /// --timeout, --max-attempts, --api-key-env, --min-finished); `run`'s `--seed` is
+    /// --persona, --timeout, --max-attempts, --api-key-env, --min-finished); `run`'s `--seed` is
     /// `--run-seed` here because `--seed` seeds the statistics.
     #[command(flatten)]
     pub run: CheckRunFlags,
@@ -199,101 +199,24 @@ pub struct CheckArgs {
 /// The `run` flags `check` passes on to collection of both models (see [`RunArgs`]).
 #[derive(Debug, Args, Clone, Default)]
 pub struct CheckRunFlags {
-    /// The probe battery directory (default: ./probes).
-    #[arg(long, value_name = "DIR")]
-    pub probes: Option<PathBuf>,
-    /// Only probes matching this filter, e.g. `category:grief,lang:sv` or `tag:late-night`.
-    #[arg(long = "probes-filter", value_name = "FILTER")]
-    pub probes_filter: Option<String>,
-    /// Conversations per probe (default 5; 2+ lets compare measure noise).
-    #[arg(long, value_name = "N")]
-    pub samples: Option<u32>,
-    /// Conversations in flight at once (default 8).
-    #[arg(long, value_name = "C")]
-    pub concurrency: Option<usize>,
-    /// At most this many requests per minute (default: no limit).
-    #[arg(long, value_name = "R")]
-    pub rpm: Option<u32>,
-    /// Sampling temperature (default: the API's).
-    #[arg(long, value_name = "T")]
-    pub temperature: Option<f64>,
-    /// Nucleus sampling top_p (default: the API's).
-    #[arg(long = "top-p", value_name = "P")]
-    pub top_p: Option<f64>,
-    /// Maximum tokens per reply (default: the API's; 1024 for Anthropic).
-    #[arg(long = "max-tokens", value_name = "M")]
-    pub max_tokens: Option<u32>,
+    #[command(flatten)]
+    pub collect: CollectFlags,
     /// Sampling seed sent to the API where supported (`run --seed`; the statistics seed is --seed).
     #[arg(long = "run-seed", value_name = "S")]
     pub run_seed: Option<u64>,
-    /// A file whose text is sent as a system prompt before each probe's persona prompt.
-    #[arg(long = "system-prompt", value_name = "FILE")]
-    pub system_prompt: Option<PathBuf>,
-    /// A character card (TOML: name, system, [[examples]] with user and assistant) given as the
-    /// persona of every probe that has none of its own, e.g. your companion's card.
-    #[arg(long, value_name = "FILE")]
-    pub persona: Option<PathBuf>,
-    /// Seconds before one request is abandoned and retried (default 120).
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Attempts per request, first included (default 6).
-    #[arg(long = "max-attempts", value_name = "K")]
-    pub max_attempts: Option<u32>,
-    /// Environment variable holding the API key of both models (a spec's `;key_env=VAR` wins).
-    #[arg(long = "api-key-env", value_name = "VAR")]
-    pub api_key_env: Option<String>,
-    /// Fail (exit 3) when fewer than this fraction of conversations finished (default 0.8).
-    #[arg(long = "min-finished", value_name = "FRACTION")]
-    pub min_finished: Option<f64>,
 }
 
-impl CheckArgs {
-    /// The `run` arguments that collect `spec` into `<runs-dir>/<label>`.
-    pub fn run_args(&self, spec: &str, label: &str) -> RunArgs {
-        let r = &self.run;
-        RunArgs {
-            model: Some(spec.to_string()),
-            label: Some(label.to_string()),
-            probes: r.probes.clone(),
-            probes_filter: r.probes_filter.clone(),
-            samples: r.samples,
-            concurrency: r.concurrency,
-            rpm: r.rpm,
-            temperature: r.temperature,
-            top_p: r.top_p,
-            max_tokens: r.max_tokens,
-            seed: r.run_seed,
-            system_prompt: r.system_prompt.clone(),
-            persona: r.persona.clone(),
-            timeout: r.timeout,
-            max_attempts: r.max_attempts,
-            out: Some(self.runs_dir.clone()),
-            api_key_env: r.api_key_env.clone(),
-            base_url: None,
-            min_finished: r.min_finished,
-            config: self.flags.config.clone(),
-        }
-    }
-}
-
-/// `persona-drift run`: every field is optional so `persona-drift.toml` can supply it.
+/// What and how to collect: the flags `run` and `check` share, with the same names and meaning.
+/// Every field is optional so `persona-drift.toml` can supply it.
 #[derive(Debug, Args, Clone, Default)]
-pub struct RunArgs {
-    /// Model SPEC: openai:gpt-4o, anthropic:claude-sonnet-4-5, ollama:llama3.2,
-    /// openai-compatible:NAME@http://127.0.0.1:8080/v1 (append ;key_env=VAR to name the key's
-    /// environment variable).
-    #[arg(long, value_name = "SPEC")]
-    pub model: Option<String>,
-    /// Name of the run directory under --out (default: a slug of the model name).
-    #[arg(long, value_name = "NAME")]
-    pub label: Option<String>,
+pub struct CollectFlags {
     /// The probe battery directory (default: ./probes).
     #[arg(long, value_name = "DIR")]
     pub probes: Option<PathBuf>,
     /// Only probes matching this filter, e.g. `category:grief,lang:sv` or `tag:late-night`.
     #[arg(long = "probes-filter", value_name = "FILTER")]
     pub probes_filter: Option<String>,
-    /// Conversations per probe (default 5).
+    /// Conversations per probe (default 5; 2 or more let compare measure noise).
     #[arg(long, value_name = "N")]
     pub samples: Option<u32>,
     /// Conversations in flight at once (default 8).
@@ -311,9 +234,6 @@ pub struct RunArgs {
     /// Maximum tokens per reply (default: the API's; 1024 for Anthropic, which requires one).
     #[arg(long = "max-tokens", value_name = "M")]
     pub max_tokens: Option<u32>,
-    /// Base seed: sample i is sent with seed S+i where the API takes a seed.
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
     /// A file whose text is sent as a system prompt before each probe's persona prompt.
     #[arg(long = "system-prompt", value_name = "FILE")]
     pub system_prompt: Option<PathBuf>,
@@ -328,20 +248,55 @@ pub struct RunArgs {
     /// (default 6).
     #[arg(long = "max-attempts", value_name = "K")]
     pub max_attempts: Option<u32>,
+    /// Environment variable holding the API key (default: OPENAI_API_KEY for openai,
+    /// ANTHROPIC_API_KEY for anthropic, none for ollama and openai-compatible; a spec's
+    /// `;key_env=VAR` wins).
+    #[arg(long = "api-key-env", value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Fail (exit 3) when fewer than this fraction of conversations finished (default 0.8).
+    #[arg(long = "min-finished", value_name = "FRACTION")]
+    pub min_finished: Option<f64>,
+}
+
+impl CheckArgs {
+    /// The `run` arguments that collect `spec` into `<runs-dir>/<label>`.
+    pub fn run_args(&self, spec: &str, label: &str) -> RunArgs {
+        let r = &self.run;
+        RunArgs {
+            model: Some(spec.to_string()),
+            label: Some(label.to_string()),
+            collect: r.collect.clone(),
+            seed: r.run_seed,
+            out: Some(self.runs_dir.clone()),
+            base_url: None,
+            config: self.flags.config.clone(),
+        }
+    }
+}
+
+/// `persona-drift run`: every field is optional so `persona-drift.toml` can supply it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Model SPEC: openai:gpt-4o, anthropic:claude-sonnet-4-5, ollama:llama3.2,
+    /// openai-compatible:NAME@http://127.0.0.1:8080/v1 (append ;key_env=VAR to name the key's
+    /// environment variable).
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
+    /// Name of the run directory under --out (default: a slug of the model name).
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
+    #[command(flatten)]
+    pub collect: CollectFlags,
+    /// Base seed: sample i is sent with seed S+i where the API takes a seed.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
     /// Parent directory of run directories (default: runs).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Environment variable holding the API key (default: OPENAI_API_KEY for openai,
-    /// ANTHROPIC_API_KEY for anthropic, none for ollama and openai-compatible).
-    #[arg(long = "api-key-env", value_name = "VAR")]
-    pub api_key_env: Option<String>,
     /// Override the API base URL (default: the provider's; OPENAI_BASE_URL / ANTHROPIC_BASE_URL
     /// are honoured).
     #[arg(long = "base-url", value_name = "URL")]
     pub base_url: Option<String>,
-    /// Fail (exit 3) when fewer than this fraction of conversations finished (default 0.8).
-    #[arg(long = "min-finished", value_name = "FRACTION")]
-    pub min_finished: Option<f64>,
     /// Project file with a [run] section (default: ./persona-drift.toml if present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

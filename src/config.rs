@@ -194,7 +194,7 @@ impl RunSettings {
         let key_env = spec
             .key_env
             .clone()
-            .or(args.api_key_env.clone())
+            .or(args.collect.api_key_env.clone())
             .or(file.api_key_env.clone())
             .or(match spec.provider {
                 ProviderKind::OpenAi => Some("OPENAI_API_KEY".into()),
@@ -230,36 +230,37 @@ impl RunSettings {
             )));
         }
 
-        let samples = args.samples.or(file.samples).unwrap_or(DEFAULT_SAMPLES);
+        let samples = args.collect.samples.or(file.samples).unwrap_or(DEFAULT_SAMPLES);
         if samples == 0 {
             return Err(error::usage("--samples must be at least 1"));
         }
         let concurrency = args
+            .collect
             .concurrency
             .or(file.concurrency)
             .unwrap_or(DEFAULT_CONCURRENCY);
         if !(1..=4096).contains(&concurrency) {
             return Err(error::usage("--concurrency must be between 1 and 4096"));
         }
-        let rpm = args.rpm.or(file.rpm);
+        let rpm = args.collect.rpm.or(file.rpm);
         if rpm == Some(0) {
             return Err(error::usage(
                 "--rpm must be at least 1 (leave it out for no limit)",
             ));
         }
-        let temperature = args.temperature.or(file.temperature);
+        let temperature = args.collect.temperature.or(file.temperature);
         if let Some(t) = temperature {
             if !(0.0..=2.0).contains(&t) {
                 return Err(error::usage(format!("--temperature {t} is outside 0..=2")));
             }
         }
-        let top_p = args.top_p.or(file.top_p);
+        let top_p = args.collect.top_p.or(file.top_p);
         if let Some(p) = top_p {
             if !(p > 0.0 && p <= 1.0) {
                 return Err(error::usage(format!("--top-p {p} is outside (0, 1]")));
             }
         }
-        let mut max_tokens = args.max_tokens.or(file.max_tokens);
+        let mut max_tokens = args.collect.max_tokens.or(file.max_tokens);
         if max_tokens == Some(0) {
             return Err(error::usage("--max-tokens must be at least 1"));
         }
@@ -268,11 +269,16 @@ impl RunSettings {
             max_tokens = Some(crate::collect::anthropic::DEFAULT_MAX_TOKENS);
         }
         let seed = args.seed.or(file.seed);
-        let timeout = args.timeout.or(file.timeout).unwrap_or(DEFAULT_TIMEOUT_SECS);
+        let timeout = args
+            .collect
+            .timeout
+            .or(file.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT_SECS);
         if !(timeout.is_finite() && timeout > 0.0) {
             return Err(error::usage("--timeout must be a positive number of seconds"));
         }
         let max_attempts = args
+            .collect
             .max_attempts
             .or(file.max_attempts)
             .unwrap_or(DEFAULT_MAX_ATTEMPTS);
@@ -280,6 +286,7 @@ impl RunSettings {
             return Err(error::usage("--max-attempts must be between 1 and 50"));
         }
         let min_finished = args
+            .collect
             .min_finished
             .or(file.min_finished)
             .unwrap_or(DEFAULT_MIN_FINISHED);
@@ -292,7 +299,7 @@ impl RunSettings {
             .and_then(|v| v.parse().ok())
             .unwrap_or(retry_base_ms);
 
-        let system_prompt = match args.system_prompt.clone().or(file.system_prompt.clone()) {
+        let system_prompt = match args.collect.system_prompt.clone().or(file.system_prompt.clone()) {
             Some(p) => {
                 let text = std::fs::read_to_string(&p)
                     .map_err(|e| error::usage(format!("cannot read --system-prompt {}: {e}", p.display())))?;
@@ -302,7 +309,7 @@ impl RunSettings {
             None => None,
         };
 
-        let persona = match args.persona.clone().or(file.persona.clone()) {
+        let persona = match args.collect.persona.clone().or(file.persona.clone()) {
             Some(p) => Some(crate::probes::load_persona_card(&p)?),
             None => None,
         };
@@ -320,11 +327,12 @@ impl RunSettings {
                 .or(file.out.clone())
                 .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_RUNS_DIR)),
             probes: args
+                .collect
                 .probes
                 .clone()
                 .or(file.probes.clone())
                 .unwrap_or_else(crate::probes::default_probe_dir),
-            probes_filter: args.probes_filter.clone().or(file.probes_filter.clone()),
+            probes_filter: args.collect.probes_filter.clone().or(file.probes_filter.clone()),
             samples,
             concurrency,
             rpm,

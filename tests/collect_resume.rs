@@ -288,8 +288,11 @@ fn library_api_collects_and_reports_run_state() {
     let mock = Mock::start(|_, s| openai_ok(s));
     let args = persona_drift::cli::RunArgs {
         model: Some(format!("openai-compatible:m@{}/v1", mock.base)),
-        samples: Some(2),
-        probes: Some(probes.clone()),
+        collect: persona_drift::cli::CollectFlags {
+            samples: Some(2),
+            probes: Some(probes.clone()),
+            ..Default::default()
+        },
         out: Some(dir.path().join("runs")),
         ..Default::default()
     };
